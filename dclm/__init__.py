@@ -1,0 +1,3 @@
+"""DataComp-LM style pretraining-data curation toolkit."""
+
+__version__ = "0.1.0"

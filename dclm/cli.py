@@ -1,0 +1,71 @@
+"""The ``dclm`` command line: one sub-command per stage.
+
+Exit codes: 0 every shard done; 1 usage error (bad arguments, missing input,
+invalid recipe), nothing was processed; 2 some shards failed (named in the
+summary; a rerun retries only them); 3 the ledger does not add up (a bug).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional
+
+from dclm import __version__
+from dclm.errors import UsageError
+from dclm.stage import EXIT_USAGE
+
+DESCRIPTION = """\
+DataComp-LM style pretraining-data curation.
+
+Stages read shards and write one Parquet file per input shard, plus a ledger
+(OUTPUT/ledger/<shard>.json) and run statistics (OUTPUT/stats.json). Each shard
+is one Ray task: with no --ray-address (and no RAY_ADDRESS) an embedded Ray
+runtime starts on this machine; with one, the same job runs on that cluster.
+Rerunning a command skips shards that are already complete.
+
+exit codes: 0 all shards done, 1 usage error, 2 some shards failed (rerun to
+retry them), 3 ledger mismatch.
+"""
+
+
+def _add_execution_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("execution")
+    group.add_argument("--ray-address", default=None, metavar="ADDR",
+                       help="join a running Ray cluster (e.g. 'auto' or 'ray://head:10001'); "
+                            "default: $RAY_ADDRESS, else start an embedded local runtime")
+    group.add_argument("--num-cpus", type=int, default=None, metavar="N",
+                       help="cores for the embedded runtime (default: all); ignored with --ray-address")
+    group.add_argument("--force", action="store_true",
+                       help="redo every shard even if its output and ledger exist")
+    group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dclm", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"dclm {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from dclm.commands import register_all
+
+    register_all(commands, _add_execution_options)
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        print(f"dclm {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

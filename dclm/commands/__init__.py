@@ -1,0 +1,9 @@
+"""Sub-commands of the ``dclm`` CLI, one module each."""
+from __future__ import annotations
+
+from dclm.commands import extract
+
+
+def register_all(subparsers, add_execution_options) -> None:
+    for module in (extract,):
+        module.register(subparsers, add_execution_options)

@@ -1,0 +1,49 @@
+"""``dclm extract``: WARC files in, one Parquet file of documents per WARC out."""
+from __future__ import annotations
+
+import argparse
+
+from dclm.html_text import EXTRACTORS
+from dclm.inputs import check_unique_names, resolve_inputs
+from dclm.executor import plan_jobs
+from dclm.stage import run_stage
+from pipelines.extract import DEFAULT_TIME_LIMIT_S, extract_shard
+
+HELP = "extract main text from WARC/ARC files into Parquet"
+DESCRIPTION = """\
+Read WARC/ARC files (gzipped or plain), keep response records with an HTML
+payload (and WET conversion records as they are), extract the main text and
+write OUTPUT/<shard>.parquet with columns id, url, text, source, date, metadata.
+
+INPUT may be a file, a directory, a glob, or a Common Crawl warc.paths(.gz)
+listing, locally or at any fsspec URL (s3://, gs://, https://). Damaged records
+are counted with their byte offsets in OUTPUT/ledger/<shard>.json and skipped;
+a file that is not an archive at all is reported as a failed shard.
+"""
+
+
+def register(subparsers, add_execution_options) -> None:
+    parser = subparsers.add_parser("extract", help=HELP, description=DESCRIPTION,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="WARC files, directories, globs or listings")
+    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory (local or fsspec URL)")
+    parser.add_argument("--extractor", choices=EXTRACTORS, default="resiliparse",
+                        help="resiliparse (default: fast, with boilerplate removal) or trafilatura (slower)")
+    parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
+                        help="per-document extraction time limit; slower pages are counted and skipped "
+                             "(default: %(default)s)")
+    parser.add_argument("--paths-prefix", default=None, metavar="URL",
+                        help="prefix for relative lines of a warc.paths listing "
+                             "(default: the Common Crawl HTTPS endpoint)")
+    add_execution_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    kwargs = {"paths_prefix": args.paths_prefix} if args.paths_prefix else {}
+    inputs = resolve_inputs(args.inputs, **kwargs)
+    check_unique_names(inputs)
+    params = {"extractor": args.extractor, "time_limit_s": args.time_limit}
+    jobs = plan_jobs(inputs, args.output, params)
+    return run_stage("extract", jobs, extract_shard, args.output, params, ray_address=args.ray_address,
+                     num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)

@@ -1,0 +1,163 @@
+"""Running one task per shard on Ray, embedded or on a cluster, with resume.
+
+The executor knows shards, files and Ray; it knows nothing about WARC, filters
+or dedup. A stage hands it ``ShardJob``s and a module-level function
+``work(job) -> ledger dict`` (picklable by reference, so workers import it).
+
+* Resume: a job whose output and ledger both exist is skipped. Stages write the
+  ledger last, so both files existing means the shard finished.
+* Failures: a shard whose task raises is reported by name with the reason and
+  leaves no output, so the next run retries it. Ray retries tasks whose worker
+  died (``max_retries``); exceptions raised by our code are not retried, since
+  the same input would raise again.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from dclm.atomic_files import exists
+from dclm.inputs import shard_name
+
+WORKER_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """One unit of work: an input shard, the output it makes and its ledger."""
+
+    name: str
+    input: str
+    output: str
+    ledger: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def source(self) -> str:
+        return posixpath.basename(self.input)
+
+
+def plan_jobs(inputs: list[str], output_dir: str, params: Optional[dict] = None) -> list[ShardJob]:
+    """One job per input; outputs are named after their input inside ``output_dir``."""
+    output_dir = output_dir.rstrip("/")
+    jobs = []
+    for url in inputs:
+        name = shard_name(url)
+        jobs.append(ShardJob(name=name, input=url, output=f"{output_dir}/{name}.parquet",
+                             ledger=f"{output_dir}/ledger/{name}.json", params=dict(params or {})))
+    return jobs
+
+
+def is_done(job: ShardJob) -> bool:
+    return exists(job.output) and exists(job.ledger)
+
+
+@dataclass
+class RunReport:
+    ledgers: list[dict]              # shards processed in this run
+    resumed: list[str]               # shards skipped because they were already done
+    failed: dict[str, str]           # shard name -> reason
+    seconds: float
+
+
+def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> bool:
+    """Connect to Ray; returns True when this call started it (and should stop it).
+
+    No address (and no RAY_ADDRESS) starts an embedded local runtime that uses
+    every core, or ``num_cpus`` of them.
+    """
+    import ray
+
+    if ray.is_initialized():
+        return False
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    # Workers must import our packages the way the driver does, also when the
+    # project runs from a checkout rather than an installed wheel.
+    env_vars = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    runtime_env = {"env_vars": env_vars}
+    if address:
+        ray.init(address=address, runtime_env=runtime_env, log_to_driver=True)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, runtime_env=runtime_env,
+                 log_to_driver=True, configure_logging=False)
+    return True
+
+
+def _failure_reason(exc: BaseException) -> str:
+    cause = getattr(exc, "cause", None) or exc
+    text = str(cause).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(cause).__name__}: {first}"[:500]
+
+
+def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_address: Optional[str] = None,
+             num_cpus: Optional[int] = None, progress: bool = True, desc: str = "shards",
+             force: bool = False) -> RunReport:
+    """Run ``work`` over every job not already done, one Ray task per shard."""
+    import ray
+    from tqdm import tqdm
+
+    started = time.monotonic()
+    pending = [job for job in jobs if force or not is_done(job)]
+    resumed = [job.name for job in jobs if job not in pending]
+    report = RunReport(ledgers=[], resumed=resumed, failed={}, seconds=0.0)
+    if not pending:
+        report.seconds = time.monotonic() - started
+        return report
+
+    we_started = ensure_ray(ray_address, num_cpus)
+    try:
+        remote_work = ray.remote(work).options(num_cpus=1, max_retries=WORKER_RETRIES, retry_exceptions=False)
+        refs = {remote_work.remote(job): job for job in pending}
+        docs = 0
+        bar = tqdm(total=len(jobs), initial=len(resumed), desc=desc, unit="shard", disable=not progress,
+                   file=sys.stderr, dynamic_ncols=True)
+        waiting = list(refs)
+        while waiting:
+            ready, waiting = ray.wait(waiting, num_returns=1)
+            job = refs[ready[0]]
+            try:
+                ledger = ray.get(ready[0])
+                report.ledgers.append(ledger)
+                docs += ledger.get("documents_in", 0)
+            except Exception as exc:  # the shard failed; the run goes on
+                report.failed[job.name] = _failure_reason(exc)
+            bar.update(1)
+            elapsed = max(time.monotonic() - started, 1e-9)
+            bar.set_postfix(docs=docs, docs_per_s=f"{docs / elapsed:.0f}", failed=len(report.failed))
+        bar.close()
+    finally:
+        if we_started:
+            ray.shutdown()
+    report.ledgers.sort(key=lambda ledger: ledger["shard"])
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def check_run_manifest(output_dir: str, stage: str, params: dict[str, Any]) -> None:
+    """Refuse to resume into a directory made by another stage or other parameters.
+
+    Without this, rerunning with ``--extractor trafilatura`` into a directory
+    made with resiliparse would silently keep the old shards.
+    """
+    import json
+
+    import fsspec
+
+    from dclm.atomic_files import write_bytes_atomic
+    from dclm.errors import UsageError
+
+    path = f"{output_dir.rstrip('/')}/run.json"
+    wanted = {"stage": stage, "params": params}
+    if exists(path):
+        with fsspec.open(path, "rb") as fh:
+            found = json.loads(fh.read())
+        if found != wanted:
+            raise UsageError(f"{output_dir} holds the output of a different run ({found}); "
+                             f"this run is {wanted}. Use another --output, or --force to start over.")
+        return
+    write_bytes_atomic(path, json.dumps(wanted, indent=2, sort_keys=True).encode())

@@ -1,0 +1,56 @@
+"""From HTML bytes to main text: charset decoding, then one of two extractors.
+
+Charset order: the HTTP ``Content-Type`` header, then the ``<meta>`` tag, then
+statistical detection (resiliparse's uchardet binding). Undecodable bytes are
+replaced, never fatal: a page with one bad byte is still a page.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Callable, Optional
+
+from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+from dclm.main_content import extract_main_content
+
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+EXTRACTORS = ("resiliparse", "trafilatura")
+
+
+def charset_from_content_type(content_type: Optional[str]) -> Optional[str]:
+    """The charset an HTTP header declares, if it names a codec Python knows."""
+    if not content_type:
+        return None
+    match = _CHARSET.search(content_type)
+    if not match:
+        return None
+    name = match.group(1)
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
+
+
+def decode_html(payload: bytes, content_type: Optional[str] = None) -> str:
+    encoding = charset_from_content_type(content_type) or detect_encoding(payload, from_html_meta=True)
+    return bytes_to_str(payload, encoding, errors="replace")
+
+
+def _trafilatura(html: str) -> str:
+    # Imported lazily: trafilatura costs ~1 s to import and most runs never use it.
+    import trafilatura
+
+    text = trafilatura.extract(html, favor_precision=True, include_comments=False,
+                               include_tables=True, deduplicate=False)
+    return text or ""
+
+
+def get_extractor(name: str) -> Callable[[str], str]:
+    """The extraction function for a CLI name; the default is resiliparse."""
+    if name == "resiliparse":
+        return extract_main_content
+    if name == "trafilatura":
+        return _trafilatura
+    raise ValueError(f"unknown extractor {name!r}; choose one of {', '.join(EXTRACTORS)}")

@@ -1,0 +1,103 @@
+"""Turning the INPUT arguments of the CLI into a sorted list of shard URLs.
+
+An input may be a file, a directory, a glob, or a Common Crawl ``warc.paths``
+listing (optionally gzipped), on the local disk or behind any fsspec URL
+(``s3://``, ``gs://``, ``https://`` where the filesystem package is installed).
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import posixpath
+
+import fsspec
+from fsspec.core import url_to_fs
+
+from dclm.errors import UsageError
+
+WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc", ".warc.wet.gz", ".wet.gz")
+# Where the relative lines of a CC ``warc.paths`` listing live.
+COMMON_CRAWL_PREFIX = "https://data.commoncrawl.org/"
+
+
+def _has_glob(path: str) -> bool:
+    return any(ch in path for ch in "*?[")
+
+
+def _is_paths_listing(path: str) -> bool:
+    name = posixpath.basename(path)
+    return name.endswith(".paths") or name.endswith(".paths.gz")
+
+
+def _full_url(fs, path: str, original: str) -> str:
+    """Re-attach the protocol fsspec strips, so remote paths stay remote."""
+    if "://" not in original:
+        return path
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return path if "://" in path else f"{protocol}://{path}"
+
+
+def read_paths_listing(url: str, prefix: str = COMMON_CRAWL_PREFIX) -> list[str]:
+    """Lines of a ``warc.paths(.gz)`` file, made absolute with ``prefix``."""
+    with fsspec.open(url, "rb") as fh:
+        raw = fh.read()
+    if url.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    urls = []
+    for line in io.StringIO(raw.decode("utf-8")):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        urls.append(line if "://" in line or line.startswith("/") else prefix + line)
+    return urls
+
+
+def resolve_inputs(inputs: list[str], suffixes: tuple[str, ...] = WARC_SUFFIXES,
+                   paths_prefix: str = COMMON_CRAWL_PREFIX) -> list[str]:
+    """Expand inputs into shard URLs, de-duplicated, in a stable order.
+
+    Raises UsageError naming the input when it does not exist or holds no shard.
+    """
+    found: list[str] = []
+    for item in inputs:
+        fs, path = url_to_fs(item)
+        if _is_paths_listing(item) and not _has_glob(item):
+            if not fs.exists(path):
+                raise UsageError(f"input listing not found: {item}")
+            found.extend(read_paths_listing(item, paths_prefix))
+            continue
+        if _has_glob(item):
+            matches = sorted(fs.glob(path))
+            if not matches:
+                raise UsageError(f"no file matches the pattern: {item}")
+            found.extend(_full_url(fs, m, item) for m in matches if not fs.isdir(m))
+        elif fs.isdir(path):
+            members = sorted(p for p in fs.find(path) if p.endswith(suffixes))
+            if not members:
+                raise UsageError(f"no {'/'.join(suffixes)} file in directory: {item}")
+            found.extend(_full_url(fs, m, item) for m in members)
+        elif fs.exists(path):
+            found.append(item)
+        else:
+            raise UsageError(f"input not found: {item}")
+    unique = list(dict.fromkeys(found))
+    return unique
+
+
+def shard_name(url: str) -> str:
+    """Output name of a shard: its file name without the archive suffixes."""
+    name = posixpath.basename(url.rstrip("/"))
+    for suffix in sorted(WARC_SUFFIXES + (".parquet", ".jsonl.gz", ".jsonl"), key=len, reverse=True):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def check_unique_names(urls: list[str]) -> None:
+    """Two inputs with one file name would write the same output file."""
+    seen: dict[str, str] = {}
+    for url in urls:
+        name = shard_name(url)
+        if name in seen:
+            raise UsageError(f"two inputs map to the same output name {name!r}: {seen[name]} and {url}")
+        seen[name] = url

@@ -1,0 +1,76 @@
+"""Driving one stage end to end: resume check, Ray run, run stats, summary, exit code."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, Optional, TextIO
+
+from dclm.atomic_files import write_bytes_atomic
+from dclm.executor import ShardJob, check_run_manifest, run_jobs
+from dclm.ledger import ShardLedger, read_ledger, summarize_run
+
+EXIT_OK = 0
+EXIT_USAGE = 1
+EXIT_SHARDS_FAILED = 2
+EXIT_INVARIANT = 3
+
+
+def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict], output_dir: str,
+              params: dict[str, Any], *, ray_address: Optional[str] = None, num_cpus: Optional[int] = None,
+              progress: bool = True, force: bool = False, out: TextIO = sys.stdout) -> int:
+    """Run every shard of a stage and report; returns the process exit code."""
+    if force:
+        write_bytes_atomic(f"{output_dir.rstrip('/')}/run.json",
+               json.dumps({"stage": stage, "params": params}, indent=2, sort_keys=True).encode())
+    else:
+        check_run_manifest(output_dir, stage, params)
+    report = run_jobs(jobs, work, ray_address=ray_address, num_cpus=num_cpus, progress=progress,
+                      desc=stage, force=force)
+    by_name = {job.name: job for job in jobs}
+    ledgers = [ShardLedger.from_dict(d) for d in report.ledgers]
+    ledgers += [read_ledger(by_name[name].ledger) for name in report.resumed]
+    ledgers.sort(key=lambda ledger: ledger.shard)
+    stats = summarize_run(ledgers, report.failed, stage, report.seconds,
+                          extra={"params": params, "shards_resumed": sorted(report.resumed)})
+    write_bytes_atomic(f"{output_dir.rstrip('/')}/stats.json", json.dumps(stats, indent=2).encode())
+    print_summary(stats, report.resumed, out)
+    if report.failed:
+        return EXIT_SHARDS_FAILED
+    if not stats["invariant_ok"]:
+        return EXIT_INVARIANT
+    return EXIT_OK
+
+
+def _top_reasons(reasons: dict[str, int], limit: int = 4) -> str:
+    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{name} {count}" for name, count in ranked[:limit])
+    if len(ranked) > limit:
+        shown += f", +{len(ranked) - limit} more"
+    return shown
+
+
+def print_summary(stats: dict[str, Any], resumed: list[str], out: TextIO) -> None:
+    """The table printed at the end of every stage."""
+    header = f"{'step':<34}{'in':>10}{'kept':>10}{'dropped':>10}{'errors':>8}{'seconds':>10}"
+    lines = [header, "-" * len(header)]
+    for step in stats["steps"]:
+        dropped = sum(step["dropped"].values())
+        errors = sum(step["errors"].values())
+        lines.append(f"{step['step'][:33]:<34}{step['in']:>10}{step['kept']:>10}{dropped:>10}{errors:>8}"
+                     f"{step['seconds']:>10.1f}")
+        if step["dropped"]:
+            lines.append(f"    dropped: {_top_reasons(step['dropped'])}")
+        if step["errors"]:
+            lines.append(f"    errors:  {_top_reasons(step['errors'])}")
+    done = stats["shards_done"]
+    lines.append("")
+    lines.append(f"shards: {done} done ({len(resumed)} already complete, skipped), "
+                 f"{len(stats['shards_failed'])} failed; documents {stats['documents_in']} in, "
+                 f"{stats['documents_out']} out; {stats['wall_seconds']:.1f} s")
+    for name, reason in stats["shards_failed"].items():
+        lines.append(f"FAILED {name}: {reason}")
+    if stats["shards_failed"]:
+        lines.append("Failed shards left no output; rerun the same command to retry them.")
+    if not stats["invariant_ok"]:
+        lines.extend(f"LEDGER MISMATCH {p}" for p in stats["invariant_problems"])
+    print("\n".join(lines), file=out)

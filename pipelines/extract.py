@@ -1,0 +1,124 @@
+"""Extraction of one WARC shard: records → decoded HTML → main text → documents.
+
+This is the per-shard work of ``dclm extract`` and the first half of
+``dclm run``. It knows nothing about Ray: the executor calls ``extract_shard``
+with a ``ShardJob`` wherever it runs it.
+"""
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+from dclm.executor import ShardJob
+from dclm.html_text import decode_html, get_extractor
+from dclm.ledger import ShardLedger, StepCounts
+from dclm.parquet_shards import CORE_SCHEMA, write_rows
+from dclm.time_limit import DocumentTimeout, time_limit
+from dclm.warc_records import Malformed, Record, iter_archive
+
+EXTRACT_STEP = "extract"
+# Headers that become columns of their own rather than metadata entries.
+_COLUMN_HEADERS = {"warc-record-id", "warc-target-uri", "warc-date"}
+DEFAULT_TIME_LIMIT_S = 10.0
+
+
+def _is_html(record: Record) -> bool:
+    content_type = (record.content_type or "").lower()
+    if content_type:
+        return "html" in content_type
+    head = record.payload[:512].lstrip().lower()
+    return head.startswith(b"<!doctype html") or head.startswith(b"<html")
+
+
+def _skip_reason(record: Record) -> str | None:
+    """Why a record yields no document, or None when it should be extracted."""
+    if record.rec_type == "conversion":
+        return None
+    if record.rec_type != "response":
+        return f"record_type:{record.rec_type}"
+    # Non-200 pages are kept with their status in metadata: selecting on it is a
+    # recipe's decision, not the extractor's.
+    if not _is_html(record):
+        mime = (record.content_type or "unknown").split(";")[0].strip().lower() or "unknown"
+        return f"not_html:{mime}"
+    return None
+
+
+def _document(record: Record, text: str, source: str) -> dict:
+    metadata = {key: value for key, value in record.headers if key.lower() not in _COLUMN_HEADERS}
+    if record.http_status is not None:
+        metadata["http_status"] = str(record.http_status)
+    if record.content_type:
+        metadata["http_content_type"] = record.content_type
+    metadata["warc_record_offset"] = str(record.offset)
+    return {
+        "id": record.header("WARC-Record-ID") or f"{source}@{record.offset}",
+        "url": record.header("WARC-Target-URI") or "",
+        "text": text,
+        "source": source,
+        "date": record.header("WARC-Date") or "",
+        "metadata": metadata,
+    }
+
+
+def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = "resiliparse",
+                   time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> Iterator[dict]:
+    """Documents of one archive, in file order, counting every record in the ledger."""
+    counts: StepCounts = ledger.step(EXTRACT_STEP)
+    extract = get_extractor(extractor)
+    details = ledger.details
+    record_types = details.setdefault("record_types", {})
+    malformed = details.setdefault("malformed_records", [])
+    clipped = details.setdefault("clipped_records", [])
+    details.setdefault("responses", 0)
+    details["extractor"] = extractor
+    for event in iter_archive(url):
+        counts.docs_in += 1
+        if isinstance(event, Malformed):
+            counts.errors["malformed_record"] += 1
+            malformed.append({"offset": event.offset, "reason": event.reason})
+            continue
+        record_types[event.rec_type] = record_types.get(event.rec_type, 0) + 1
+        details["responses"] += event.rec_type == "response"
+        reason = _skip_reason(event)
+        if reason:
+            counts.dropped[reason] += 1
+            continue
+        if event.clipped_bytes:
+            clipped.append({"offset": event.offset, "missing_bytes": event.clipped_bytes})
+        started = time.perf_counter()
+        try:
+            if event.rec_type == "conversion":
+                text = event.payload.decode("utf-8", errors="replace")
+            else:
+                with time_limit(time_limit_s):
+                    html = decode_html(event.payload, event.content_type)
+                    text = extract(html)
+        except DocumentTimeout:
+            counts.errors["extraction_timeout"] += 1
+            malformed.append({"offset": event.offset, "reason": f"extraction took over {time_limit_s}s"})
+            continue
+        except Exception as exc:  # a page the parser or extractor cannot handle
+            counts.errors["extraction_error"] += 1
+            malformed.append({"offset": event.offset, "reason": f"{type(exc).__name__}: {exc}"[:300]})
+            continue
+        finally:
+            counts.seconds += time.perf_counter() - started
+        text = text.strip()
+        if not text:
+            counts.dropped["empty_text"] += 1
+            continue
+        counts.kept += 1
+        yield _document(event, text, source)
+
+
+def extract_shard(job: ShardJob) -> dict:
+    """``dclm extract`` for one shard: WARC in, one Parquet file and its ledger out."""
+    ledger = ShardLedger(shard=job.name, stage="extract", input=job.input, output=job.output)
+    params = job.params
+    docs = iter_extracted(job.input, job.source, ledger, extractor=params.get("extractor", "resiliparse"),
+                          time_limit_s=params.get("time_limit_s", DEFAULT_TIME_LIMIT_S))
+    write_rows(job.output, docs, schema=CORE_SCHEMA)
+    ledger.finish()
+    ledger.write(job.ledger)
+    return ledger.to_dict()
