@@ -28,6 +28,14 @@ retry them), 3 ledger mismatch.
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage; here 2 means "some shards failed", so usage is 1."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("execution")
     group.add_argument("--ray-address", default=None, metavar="ADDR",
@@ -41,7 +49,7 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dclm", description=DESCRIPTION,
+    parser = _Parser(prog="dclm", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"dclm {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

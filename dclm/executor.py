@@ -70,21 +70,52 @@ def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) ->
     No address (and no RAY_ADDRESS) starts an embedded local runtime that uses
     every core, or ``num_cpus`` of them.
     """
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    token = os.path.expanduser("~/.ray/auth_token")
+    if address and "RAY_AUTH_MODE" not in os.environ and os.path.exists(token):
+        # Clusters started by `ray start` (Ray >= 2.5x) require the token it saved
+        # under ~/.ray, but ray.init(address="host:port") only sends it when token
+        # mode is on before Ray is first imported.
+        os.environ["RAY_AUTH_MODE"] = "token"
     import ray
 
     if ray.is_initialized():
         return False
-    address = address or os.environ.get("RAY_ADDRESS") or None
     # Workers must import our packages the way the driver does, also when the
     # project runs from a checkout rather than an installed wheel.
     env_vars = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     runtime_env = {"env_vars": env_vars}
     if address:
-        ray.init(address=address, runtime_env=runtime_env, log_to_driver=True)
+        _check_reachable(address)
+        try:
+            ray.init(address=address, runtime_env=runtime_env, log_to_driver=True)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            from dclm.errors import UsageError
+
+            raise UsageError(f"cannot join the Ray cluster at {address!r}: {exc}") from exc
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, runtime_env=runtime_env,
                  log_to_driver=True, configure_logging=False)
     return True
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds, not minutes, when nothing listens at a host:port address.
+
+    ray.init keeps retrying an unreachable GCS for a long time before it gives up.
+    """
+    import socket
+
+    from dclm.errors import UsageError
+
+    if "://" in address or address == "auto" or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            return
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot join the Ray cluster at {address!r}: nothing answers there ({exc})") from exc
 
 
 def _failure_reason(exc: BaseException) -> str:
@@ -98,7 +129,6 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
              num_cpus: Optional[int] = None, progress: bool = True, desc: str = "shards",
              force: bool = False) -> RunReport:
     """Run ``work`` over every job not already done, one Ray task per shard."""
-    import ray
     from tqdm import tqdm
 
     started = time.monotonic()
@@ -110,6 +140,8 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
         return report
 
     we_started = ensure_ray(ray_address, num_cpus)
+    import ray  # only after ensure_ray, which may set Ray's auth mode first
+
     try:
         remote_work = ray.remote(work).options(num_cpus=1, max_retries=WORKER_RETRIES, retry_exceptions=False)
         refs = {remote_work.remote(job): job for job in pending}

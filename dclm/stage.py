@@ -17,7 +17,7 @@ EXIT_INVARIANT = 3
 
 def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict], output_dir: str,
               params: dict[str, Any], *, ray_address: Optional[str] = None, num_cpus: Optional[int] = None,
-              progress: bool = True, force: bool = False, out: TextIO = sys.stdout) -> int:
+              progress: bool = True, force: bool = False, out: Optional[TextIO] = None) -> int:
     """Run every shard of a stage and report; returns the process exit code."""
     if force:
         write_bytes_atomic(f"{output_dir.rstrip('/')}/run.json",
@@ -33,7 +33,7 @@ def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict]
     stats = summarize_run(ledgers, report.failed, stage, report.seconds,
                           extra={"params": params, "shards_resumed": sorted(report.resumed)})
     write_bytes_atomic(f"{output_dir.rstrip('/')}/stats.json", json.dumps(stats, indent=2).encode())
-    print_summary(stats, report.resumed, out)
+    print_summary(stats, report.resumed, out or sys.stdout)
     if report.failed:
         return EXIT_SHARDS_FAILED
     if not stats["invariant_ok"]:
