@@ -53,8 +53,12 @@ def read_paths_listing(url: str, prefix: str = COMMON_CRAWL_PREFIX) -> list[str]
 
 
 def resolve_inputs(inputs: list[str], suffixes: tuple[str, ...] = WARC_SUFFIXES,
-                   paths_prefix: str = COMMON_CRAWL_PREFIX) -> list[str]:
+                   paths_prefix: str = COMMON_CRAWL_PREFIX, recursive: bool = True) -> list[str]:
     """Expand inputs into shard URLs, de-duplicated, in a stable order.
+
+    Directories are searched recursively for archives (crawl layouts nest
+    them), but not for Parquet: a stage's output folder holds ``dropped/``
+    shards that are not part of its output.
 
     Raises UsageError naming the input when it does not exist or holds no shard.
     """
@@ -72,7 +76,8 @@ def resolve_inputs(inputs: list[str], suffixes: tuple[str, ...] = WARC_SUFFIXES,
                 raise UsageError(f"no file matches the pattern: {item}")
             found.extend(_full_url(fs, m, item) for m in matches if not fs.isdir(m))
         elif fs.isdir(path):
-            members = sorted(p for p in fs.find(path) if p.endswith(suffixes))
+            listing = fs.find(path) if recursive else fs.ls(path, detail=False)
+            members = sorted(p for p in listing if p.endswith(suffixes))
             if not members:
                 raise UsageError(f"no {'/'.join(suffixes)} file in directory: {item}")
             found.extend(_full_url(fs, m, item) for m in members)
@@ -101,3 +106,8 @@ def check_unique_names(urls: list[str]) -> None:
         if name in seen:
             raise UsageError(f"two inputs map to the same output name {name!r}: {seen[name]} and {url}")
         seen[name] = url
+
+
+def resolve_parquet_inputs(inputs: list[str]) -> list[str]:
+    """The Parquet shards of a stage's output folder (not its dropped/ samples)."""
+    return resolve_inputs(inputs, suffixes=(".parquet",), recursive=False)

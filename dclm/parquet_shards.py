@@ -147,3 +147,10 @@ def iter_rows(path: str, columns: Optional[list[str]] = None, batch_size: int = 
 def read_table(path: str, columns: Optional[list[str]] = None) -> pa.Table:
     with fsspec.open(path, "rb") as fh:
         return pq.read_table(fh, columns=columns)
+
+
+def write_table(path: str, table: pa.Table) -> int:
+    """Write a whole Arrow table as one shard, atomically."""
+    with open_atomic(path) as fh:
+        pq.write_table(table, fh, compression=COMPRESSION, row_group_size=ROWS_PER_BATCH)
+    return table.num_rows

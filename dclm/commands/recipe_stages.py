@@ -1,0 +1,86 @@
+"""``dclm filter`` (recipe over extracted Parquet) and ``dclm run`` (WARC → recipe in one pass)."""
+from __future__ import annotations
+
+import argparse
+
+from dclm.executor import plan_jobs
+from dclm.html_text import EXTRACTORS
+from dclm.inputs import check_unique_names, resolve_inputs, resolve_parquet_inputs
+from dclm.recipe import builtin_recipe_names, load_recipe, recipe_for_record
+from dclm.stage import run_stage
+from pipelines.extract import DEFAULT_TIME_LIMIT_S
+from pipelines.filter import filter_shard, run_shard
+
+RECIPE_HELP = ("a built-in recipe name ({names}) or a DCLM-format YAML file")
+OUTPUT_NOTE = """\
+Kept pages go to OUTPUT/<shard>.parquet; dropped pages, with the step and
+parameters that dropped them and that step's signals, go to
+OUTPUT/dropped/<shard>.parquet. OUTPUT/ledger/<shard>.json counts, for every
+step, documents in, kept, dropped by reason, modified and seconds.
+
+With --annotate, every filter's signals become columns and no page is
+dropped; `dclm select --where RECIPE` then applies the thresholds without
+recomputing anything.
+"""
+
+
+def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--source", default=None, help="which source block of a multi-source recipe to use")
+    parser.add_argument("--annotate", action="store_true",
+                        help="store every filter's signals as columns and keep every page")
+    parser.add_argument("--dropped-sample", type=int, default=None, metavar="N",
+                        help="write only the first N dropped pages per shard to OUTPUT/dropped/ (default: all)")
+
+
+def register(subparsers, add_execution_options) -> None:
+    names = ", ".join(builtin_recipe_names())
+    run = subparsers.add_parser(
+        "run", help="extract WARC files and apply a recipe in one pass",
+        description="Extract main text from WARC files and apply a recipe, reading each WARC once.\n\n" + OUTPUT_NOTE,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("recipe", metavar="RECIPE", help=RECIPE_HELP.format(names=names))
+    run.add_argument("--input", "-i", nargs="+", required=True, metavar="WARC",
+                     help="WARC files, directories, globs or warc.paths listings")
+    run.add_argument("--extractor", choices=EXTRACTORS, default="resiliparse", help="main-text extractor")
+    run.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
+                     help="per-document extraction time limit (default: %(default)s)")
+    _add_recipe_options(run)
+    add_execution_options(run)
+    run.set_defaults(handler=_run)
+
+    flt = subparsers.add_parser(
+        "filter", help="apply a recipe to Parquet shards from `dclm extract`",
+        description="Apply a recipe to Parquet shards made by `dclm extract`.\n\n" + OUTPUT_NOTE,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    flt.add_argument("--recipe", "-r", required=True, metavar="RECIPE", help=RECIPE_HELP.format(names=names))
+    flt.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR",
+                     help="Parquet shards: directories, files or globs")
+    _add_recipe_options(flt)
+    add_execution_options(flt)
+    flt.set_defaults(handler=_filter)
+
+
+def _recipe_params(args: argparse.Namespace, recipe) -> dict:
+    return {"recipe_path": recipe.path, "source": args.source, "annotate": args.annotate,
+            "dropped_sample": args.dropped_sample, **recipe_for_record(recipe)}
+
+
+def _execute(stage: str, args, inputs: list[str], params: dict, work) -> int:
+    check_unique_names(inputs)
+    jobs = plan_jobs(inputs, args.output, params)
+    return run_stage(stage, jobs, work, args.output, params, ray_address=args.ray_address,
+                     num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)
+
+
+def _run(args: argparse.Namespace) -> int:
+    recipe = load_recipe(args.recipe, args.source)       # fails before any WARC is opened
+    inputs = resolve_inputs(args.input)
+    params = {"extractor": args.extractor, "time_limit_s": args.time_limit, **_recipe_params(args, recipe)}
+    return _execute("run", args, inputs, params, run_shard)
+
+
+def _filter(args: argparse.Namespace) -> int:
+    recipe = load_recipe(args.recipe, args.source)
+    inputs = resolve_parquet_inputs(args.input)
+    return _execute("filter", args, inputs, _recipe_params(args, recipe), filter_shard)
