@@ -19,6 +19,7 @@ from dclm.ledger import ShardLedger, StepCounts
 from dclm.recipe import RecipeStep
 
 ANNOTATE_DROPPED_AT = "annotate_dropped_at"
+_CORE = {"id", "url", "text", "source", "date", "metadata"}
 DroppedSink = Callable[[dict, RecipeStep, str, dict], None]
 
 
@@ -100,5 +101,8 @@ def dropped_row(page: dict, step: RecipeStep, reason: str, signals: dict) -> dic
         "source": page.get("source"), "date": page.get("date"), "metadata": page.get("metadata"),
         "dropped_step": step.label,
         "dropped_reason": reason,
-        "dropped_signals": json.dumps(signals, sort_keys=True, default=str),
+        # The deciding step's signals plus what earlier enrichers found (the
+        # detected language, word counts): enough to answer "why did it go?".
+        "dropped_signals": json.dumps({**{k: v for k, v in page.items() if k not in _CORE}, **signals},
+                                      sort_keys=True, default=str),
     }
