@@ -94,7 +94,9 @@ def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) ->
 
             raise UsageError(f"cannot join the Ray cluster at {address!r}: {exc}") from exc
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, runtime_env=runtime_env,
+        # address="local" always starts a private runtime; a bare ray.init()
+        # would attach to any cluster `ray start` left running on this machine.
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, runtime_env=runtime_env,
                  log_to_driver=True, configure_logging=False)
     return True
 

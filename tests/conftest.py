@@ -34,7 +34,7 @@ def ray_session():
     """Ray costs ~10 s to start: start it once; the CLI reuses a running runtime."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
