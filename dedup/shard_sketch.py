@@ -1,0 +1,84 @@
+"""Phase 1 of MinHash dedup for one Parquet shard: text to LSH band keys.
+
+Reads only the columns it needs, in record batches of ``batch_rows``, so a
+shard of any size is sketched in bounded memory. Besides the band keys it
+keeps what the keep rule needs later (``id`` and the optional priority
+column), indexed by row, and nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dedup.keep_rule import priority_values
+from dedup.minhash import lsh_band_keys, minhash_signatures
+from dedup.minhash_config import MinHashConfig
+from dedup.partitioning import pack_doc_index
+from dedup.shingles import shingle_batch
+
+
+@dataclass
+class ShardMeta:
+    """Per-row facts of one shard that the keep rule and annotation need."""
+
+    shard_index: int
+    ids: pa.Array                      # the id column, as strings
+    priority: np.ndarray | None        # keep-rule column as float64, or None
+    # Low 16 bits of every signature entry, only when candidates are verified:
+    # 2 bytes per hash instead of 8, and chance agreement of 2^-16 per entry.
+    signatures: np.ndarray | None = None
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.ids)
+
+
+def text_signatures(texts: Iterable[str | None], config: MinHashConfig) -> np.ndarray:
+    """``(docs, num_hashes)`` MinHash signatures of a batch of texts (None = "")."""
+    values, offsets = shingle_batch(("" if t is None else t for t in texts),
+                                    config.ngram, fold_digits=config.fold_digits)
+    return minhash_signatures(values, offsets, config.num_hashes, config.seed)
+
+
+def text_band_keys(texts: Iterable[str | None], config: MinHashConfig) -> np.ndarray:
+    """``(docs, num_bands)`` uint64 LSH band keys of a batch of texts (None = "")."""
+    return lsh_band_keys(text_signatures(texts, config), config.num_bands,
+                         config.rows_per_band, config.seed)
+
+
+def _concat(arrays: list[np.ndarray], empty_shape: tuple, dtype) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(empty_shape, dtype=dtype)
+
+
+def sketch_shard(path: str, shard_index: int, config: MinHashConfig
+                 ) -> tuple[np.ndarray, np.ndarray, ShardMeta]:
+    """Band keys, packed doc indices and meta of every row of a Parquet shard.
+
+    ``path`` is anything ``pyarrow.parquet.ParquetFile`` opens.
+    """
+    parquet = pq.ParquetFile(path)
+    keep_column = config.keep.column
+    verify = config.verify_threshold is not None
+    columns = [config.text_column, config.id_column] + ([keep_column] if keep_column else [])
+    keys, ids, priorities, compact = [], [], [], []
+    for batch in parquet.iter_batches(batch_size=config.batch_rows, columns=columns):
+        signatures = text_signatures(batch.column(config.text_column).to_pylist(), config)
+        keys.append(lsh_band_keys(signatures, config.num_bands, config.rows_per_band,
+                                  config.seed))
+        ids.append(batch.column(config.id_column).cast(pa.string()))
+        if keep_column:
+            priorities.append(priority_values(batch.column(keep_column), batch.num_rows))
+        if verify:
+            compact.append(signatures.astype(np.uint16))      # keeps the low 16 bits
+    band_keys = _concat(keys, (0, config.num_bands), np.uint64)
+    meta = ShardMeta(
+        shard_index=shard_index,
+        ids=pa.concat_arrays(ids) if ids else pa.array([], pa.string()),
+        priority=_concat(priorities, (0,), np.float64) if keep_column else None,
+        signatures=_concat(compact, (0, config.num_hashes), np.uint16) if verify else None)
+    doc_index = pack_doc_index(shard_index, np.arange(len(band_keys)))
+    return band_keys, doc_index, meta
