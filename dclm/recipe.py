@@ -28,7 +28,7 @@ from filters.operator import FILTER, GLOBAL, Operator
 # Parameters that name files, resolved against the recipe's folder, then the
 # working directory, then our stand-ins for DCLM's lists.
 _PATH_PARAMS = ("banlist_from_fname", "tlds_filepath", "model_filename")
-GLOBAL_STEP_NAMES = ("exact_dedup", "minhash_dedup", "bff_dedup")
+GLOBAL_STEP_NAMES = ("exact_dedup", "url_dedup", "minhash_dedup", "bff_dedup")
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,33 @@ def _unknown_func(name: str, where: str) -> UsageError:
     return UsageError(f"{where}: unknown func {name!r}.{hint} Valid names: {', '.join(names)}")
 
 
+def _is_top_fraction(name: str, kwargs: dict[str, Any]) -> bool:
+    return name == "quality_filter" and kwargs.get("top_fraction") is not None
+
+
+def _needs_whole_run(page: dict, **kwargs) -> list:
+    raise RuntimeError("a global step cannot run on one page; the recipe runner runs it over all shards")
+
+
+def _global_step(number: int, name: str, kwargs: dict[str, Any], where: str) -> RecipeStep:
+    """Dedup and top-fraction selection see every shard, so they cut the recipe in segments."""
+    try:
+        if name == "quality_filter":
+            from filters.bookkeeping import check_top_fraction
+
+            check_top_fraction(kwargs["top_fraction"])
+            unknown = set(kwargs) - {"key", "top_fraction", "lower_better", "threshold", "key_must_exist"}
+            if unknown:
+                raise ValueError(f"unexpected parameters {sorted(unknown)}")
+        else:
+            from pipelines.global_steps import check_global_step
+
+            check_global_step(name, kwargs)
+    except (ValueError, UsageError) as exc:
+        raise UsageError(f"{where}: {exc}") from exc
+    return RecipeStep(number=number, name=name, kwargs=kwargs, op=Operator(name, GLOBAL, _needs_whole_run))
+
+
 def _compile_steps(raw_steps: list, recipe_dir: str, warnings: list[str]) -> list[RecipeStep]:
     from filters.registry import OPERATORS
 
@@ -135,9 +162,9 @@ def _compile_steps(raw_steps: list, recipe_dir: str, warnings: list[str]) -> lis
         name = raw["func"]
         where = f"step {number} ({name})"
         kwargs = {k: v for k, v in raw.items() if k != "func" and not str(k).startswith("_")}
-        if name in GLOBAL_STEP_NAMES:
-            raise UsageError(f"{where}: global dedup steps do not run inside recipes yet; "
-                             f"run `dclm dedup` on the recipe's output instead")
+        if name in GLOBAL_STEP_NAMES or _is_top_fraction(name, kwargs):
+            steps.append(_global_step(number, name, kwargs, where))
+            continue
         op = OPERATORS.get(name)
         if op is None:
             raise _unknown_func(name, where)

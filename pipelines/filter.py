@@ -44,8 +44,9 @@ def _run_recipe(job: ShardJob, ledger: ShardLedger, pages: Iterable[dict]) -> di
     ledger.details["recipe"] = recipe.name
     ledger.details["recipe_sha256"] = recipe.digest
     ledger.details["annotate"] = bool(params.get("annotate"))
+    start, end = params.get("step_range") or (0, len(recipe.steps))
     sample = _DroppedSample(params.get("dropped_sample"))
-    runner = StepRunner(recipe.steps, ledger, annotate=bool(params.get("annotate")), dropped_sink=sample)
+    runner = StepRunner(recipe.steps[start:end], ledger, annotate=bool(params.get("annotate")), dropped_sink=sample)
     kept = list(runner.run(pages))
     write_rows(job.output, kept, schema_for(kept) if kept else CORE_SCHEMA)
     write_rows(dropped_path(job), sample.rows)

@@ -6,10 +6,11 @@ import argparse
 from dclm.executor import plan_jobs
 from dclm.html_text import EXTRACTORS
 from dclm.inputs import check_unique_names, resolve_inputs, resolve_parquet_inputs
-from dclm.recipe import builtin_recipe_names, load_recipe, recipe_for_record
+from dclm.recipe import builtin_recipe_names, is_global, load_recipe, recipe_for_record
 from dclm.stage import run_stage
 from pipelines.extract import DEFAULT_TIME_LIMIT_S
 from pipelines.filter import filter_shard, run_shard
+from pipelines.recipe_plan import run_recipe_segments
 
 RECIPE_HELP = ("a built-in recipe name ({names}) or a DCLM-format YAML file")
 OUTPUT_NOTE = """\
@@ -66,8 +67,12 @@ def _recipe_params(args: argparse.Namespace, recipe) -> dict:
             "dropped_sample": args.dropped_sample, **recipe_for_record(recipe)}
 
 
-def _execute(stage: str, args, inputs: list[str], params: dict, work) -> int:
+def _execute(stage: str, args, inputs: list[str], params: dict, work, recipe) -> int:
     check_unique_names(inputs)
+    if any(is_global(step) for step in recipe.steps):
+        return run_recipe_segments(stage, recipe, inputs, args.output, params, work, filter_shard,
+                                   ray_address=args.ray_address, num_cpus=args.num_cpus,
+                                   progress=not args.no_progress, force=args.force)
     jobs = plan_jobs(inputs, args.output, params)
     return run_stage(stage, jobs, work, args.output, params, ray_address=args.ray_address,
                      num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)
@@ -77,10 +82,10 @@ def _run(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, args.source)       # fails before any WARC is opened
     inputs = resolve_inputs(args.input)
     params = {"extractor": args.extractor, "time_limit_s": args.time_limit, **_recipe_params(args, recipe)}
-    return _execute("run", args, inputs, params, run_shard)
+    return _execute("run", args, inputs, params, run_shard, recipe)
 
 
 def _filter(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, args.source)
     inputs = resolve_parquet_inputs(args.input)
-    return _execute("filter", args, inputs, _recipe_params(args, recipe), filter_shard)
+    return _execute("filter", args, inputs, _recipe_params(args, recipe), filter_shard, recipe)
