@@ -8,7 +8,8 @@ decision:
   boilerplate;
 * ``random_sampling_filter``: subsample a pool (DCLM, Li et al. 2024);
 * ``quality_filter``: keep pages whose model score passes a fixed threshold
-  (DCLM's fastText OH+ELI5 filter).
+  (DCLM's fastText OH+ELI5 filter), or, with ``top_fraction``, the best
+  fraction of the whole run (a global step: ``pipelines.top_fraction``).
 """
 from __future__ import annotations
 
@@ -122,12 +123,45 @@ def random_sampling_filter(page: dict, keep_probability: float = 0.1, seed: int 
     return [page] if random_sampling_filter_keep(signals, keep_probability) else []
 
 
+class TopFractionUnresolvedError(RuntimeError):
+    """``quality_filter(top_fraction=...)`` reached a single page: only the whole run can decide it."""
+
+
+def check_top_fraction(top_fraction, where: str = "quality_filter") -> float:
+    """``top_fraction`` as a float in (0, 1], else ValueError naming ``where``."""
+    try:
+        value = float(top_fraction)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: top_fraction must be a number in (0, 1], "
+                         f"not {top_fraction!r}") from None
+    if not 0 < value <= 1:             # also refuses NaN
+        raise ValueError(f"{where}: top_fraction must be in (0, 1], not {top_fraction!r}")
+    return value
+
+
+def quality_filter_is_global(params: dict) -> bool:
+    """True when a ``quality_filter`` step needs the whole run (it names a ``top_fraction``).
+
+    The recipe runner checks this and runs such a step as a global step:
+    ``pipelines.top_fraction.find_cut`` over all shards, then
+    ``pipelines.top_fraction.keep_mask`` per shard (both passes in
+    ``pipelines.top_fraction.select_top_fraction``), keeping exactly
+    ``ceil(top_fraction * N)`` pages, ties broken by id.
+    """
+    if params.get("top_fraction") is None:
+        return False
+    check_top_fraction(params["top_fraction"])
+    return True
+
+
 def quality_filter_signals(page: dict, key: str = "fasttext_hq_prob", threshold: float = 0.0,
-                           lower_better: bool = False, key_must_exist: bool = True) -> dict:
+                           lower_better: bool = False, key_must_exist: bool = True,
+                           top_fraction: Optional[float] = None) -> dict:
     """``quality_score``: the stored score under ``key``.
 
     A missing score is an error, or with ``key_must_exist: false`` the worst
-    possible score, so the page is dropped.
+    possible score, so the page is dropped. The signal does not depend on
+    ``threshold`` or ``top_fraction``, so it can be stored before either is known.
     """
     if key in page:
         return {"quality_score": float(page[key])}
@@ -138,36 +172,41 @@ def quality_filter_signals(page: dict, key: str = "fasttext_hq_prob", threshold:
 
 
 def quality_filter_keep(signals: dict, threshold: float = 0.0, lower_better: bool = False,
-                        **_step_params) -> bool:
-    """At the threshold the page is kept, on both sides (as in DCLM)."""
+                        top_fraction: Optional[float] = None, **_step_params) -> bool:
+    """At the threshold the page is kept, on both sides (as in DCLM).
+
+    With ``top_fraction`` there is no threshold yet: raises
+    ``TopFractionUnresolvedError`` (see ``quality_filter_is_global``).
+    """
+    if top_fraction is not None:
+        fraction = check_top_fraction(top_fraction)
+        raise TopFractionUnresolvedError(
+            f"quality_filter(top_fraction={fraction:g}) keeps the best {fraction:g} of the "
+            "whole run, which no single page can decide; the recipe runner must run it as a "
+            "global step (pipelines.top_fraction), or give a fixed threshold instead")
     score = signals["quality_score"]
     return score <= threshold if lower_better else score >= threshold
 
 
 def quality_filter(page: dict, key: str = "fasttext_hq_prob", threshold: float = 0.0,
-                   lower_better: bool = False, key_must_exist: bool = True) -> list[dict]:
+                   lower_better: bool = False, key_must_exist: bool = True,
+                   top_fraction: Optional[float] = None) -> list[dict]:
     """Keep pages whose score under ``key`` reaches ``threshold`` (DCLM, Li et al. 2024).
 
     DCLM-Baseline keeps ``fasttext_oh_eli5_vs_rw_v2_prob >= 0.018112``,
     its top 10%. ``lower_better`` flips the test for scores such as
     perplexity.
+
+    ``top_fraction`` (our addition, in (0, 1]) keeps the best fraction of
+    the whole run instead, ``ceil(top_fraction * N)`` pages, ties broken by
+    page id. That is a GLOBAL step: the recipe runner resolves it over all
+    shards with ``pipelines.top_fraction`` (see ``quality_filter_is_global``);
+    called on one page it raises ``TopFractionUnresolvedError``.
     """
     signals = quality_filter_signals(page, key=key, lower_better=lower_better,
                                      key_must_exist=key_must_exist)
-    return [page] if quality_filter_keep(signals, threshold, lower_better) else []
-
-
-# --------------------------------------------------------------------------
-# Top-fraction quality selection ("keep the best 10%") goes here.
-#
-# It is a GLOBAL step: the threshold is the (1 - fraction) quantile of
-# ``quality_score`` over the whole run, which no single page can know. The
-# per-page half is already above: reuse ``quality_filter_signals`` to
-# collect the scores, compute the quantile across shards, then decide each
-# page with ``quality_filter_keep(signals, threshold=<quantile>,
-# lower_better=...)`` so fixed and top-fraction selection agree at the
-# boundary. Register it as its own Operator with kind GLOBAL.
-# --------------------------------------------------------------------------
+    keep = quality_filter_keep(signals, threshold, lower_better, top_fraction=top_fraction)
+    return [page] if keep else []
 
 
 OPERATORS = [

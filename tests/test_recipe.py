@@ -17,7 +17,7 @@ def _recipe(tmp_path, text: str, name: str = "r.yaml"):
 
 def test_builtin_recipes_all_validate():
     names = builtin_recipe_names()
-    assert {"raw", "c4", "gopher", "refinedweb", "fineweb", "dclm_baseline"} <= set(names)
+    assert {"raw", "c4", "gopher", "refinedweb", "fineweb", "dclm_baseline", "dclm_baseline_heuristics"} <= set(names)
     for name in names:
         recipe = load_recipe(name, announce=False)
         assert recipe.warnings == []
@@ -29,7 +29,13 @@ def test_dclm_baseline_is_refinedweb_without_high_quality_domain_exclusion():
     baseline = load_recipe("dclm_baseline", announce=False)
     hq = [s for s in refinedweb.steps if "en.wikipedia.org" in str(s.kwargs.get("banlist"))]
     assert len(hq) == 1
-    assert [s.name for s in baseline.steps] == [s.name for s in refinedweb.steps if s is not hq[0]]
+    heuristics = [s.name for s in refinedweb.steps if s is not hq[0]]
+    assert [s.name for s in baseline.steps][:len(heuristics)] == heuristics
+    assert [s.name for s in load_recipe("dclm_baseline_heuristics", announce=False).steps] == heuristics
+    # then DCLM's model-based step: the reference classifier's top 10% of the whole run
+    tail = baseline.steps[len(heuristics):]
+    assert tail[-2].name == "classify_fasttext_hq_prob_enricher"
+    assert tail[-1].name == "quality_filter" and tail[-1].kwargs["top_fraction"] == 0.1
 
 
 def test_dclm_format_with_commit_aggregate_and_weight(tmp_path):

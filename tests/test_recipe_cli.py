@@ -28,7 +28,7 @@ def subset(corpus):
 @pytest.fixture(scope="module")
 def baseline_run(tmp_path_factory, subset, ray_session):
     out = tmp_path_factory.mktemp("run") / "baseline"
-    result = invoke_cli("run", "dclm_baseline", "--input", *subset, "--output", out)
+    result = invoke_cli("run", "dclm_baseline_heuristics", "--input", *subset, "--output", out)
     assert result.code == 0, result
     return out
 
@@ -81,7 +81,7 @@ def test_filter_over_extracted_shards_matches_run(tmp_path, subset, baseline_run
     extracted = tmp_path / "extracted"
     assert run_cli("extract", *subset, "--output", extracted).code == 0
     filtered = tmp_path / "filtered"
-    result = run_cli("filter", "--recipe", "dclm_baseline", "--input", extracted, "--output", filtered)
+    result = run_cli("filter", "--recipe", "dclm_baseline_heuristics", "--input", extracted, "--output", filtered)
     assert result.code == 0, result
     assert _ids(filtered) == _ids(baseline_run)
     assert _stats(filtered)["invariant_ok"]
@@ -89,14 +89,14 @@ def test_filter_over_extracted_shards_matches_run(tmp_path, subset, baseline_run
 
 def test_annotate_then_select_equals_direct_filter(tmp_path, subset, baseline_run, run_cli):
     annotated = tmp_path / "annotated"
-    result = run_cli("run", "dclm_baseline", "--annotate", "--input", *subset, "--output", annotated)
+    result = run_cli("run", "dclm_baseline_heuristics", "--annotate", "--input", *subset, "--output", annotated)
     assert result.code == 0, result
     stats = _stats(annotated)
     assert stats["documents_out"] == next(s for s in stats["steps"] if s["step"] == "extract")["out"]
     columns = {r[0] for r in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{annotated}/*.parquet')").fetchall()}
     assert {"gopher_dup_line_frac", "stop_word_count", "mean_word_length", "language_prob"} <= columns
     selected = tmp_path / "selected"
-    result = run_cli("select", "--input", annotated, "--where", "dclm_baseline", "--output", selected)
+    result = run_cli("select", "--input", annotated, "--where", "dclm_baseline_heuristics", "--output", selected)
     assert result.code == 0, result
     assert _ids(selected) == _ids(baseline_run)
     sql = tmp_path / "sql"

@@ -20,6 +20,11 @@ over the columns, evaluated with DuckDB, e.g.
 
   dclm select --input annotated/ --where dclm_baseline --output selected/
   dclm select --input annotated/ --where "word_count >= 100" --output long/
+
+--top-fraction keeps the best fraction of the whole run by a score column
+(two passes: the exact cut over every shard, then the selection):
+
+  dclm select --input scored/ --top-fraction 0.1 --by fasttext_hq_prob --output top10/
 """
 
 
@@ -28,8 +33,14 @@ def register(subparsers, add_execution_options) -> None:
                                    description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR", help="Parquet shards")
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory")
-    parser.add_argument("--where", required=True, metavar="RECIPE_OR_SQL",
+    parser.add_argument("--where", metavar="RECIPE_OR_SQL",
                         help="a recipe name/file, or a SQL boolean expression over the columns")
+    parser.add_argument("--top-fraction", type=float, metavar="F",
+                        help="keep the best fraction F (0 < F <= 1) of the WHOLE run by --by; exactly "
+                             "ceil(F*N) documents, ties broken by id; the threshold goes in the ledger")
+    parser.add_argument("--by", default="fasttext_hq_prob", metavar="COLUMN",
+                        help="score column for --top-fraction (default: %(default)s)")
+    parser.add_argument("--lower-better", action="store_true", help="with --top-fraction: smaller scores win")
     parser.add_argument("--source", default=None, help="source block of a multi-source recipe")
     add_execution_options(parser)
     parser.set_defaults(handler=run)
@@ -42,8 +53,19 @@ def _looks_like_recipe(where: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.where is None) == (args.top_fraction is None):
+        raise UsageError("give exactly one of --where and --top-fraction")
     inputs = resolve_parquet_inputs(args.input)
     check_unique_names(inputs)
+    if args.top_fraction is not None:
+        from pipelines.top_fraction import select_top_fraction
+
+        try:
+            return select_top_fraction(inputs, args.output, args.by, args.top_fraction,
+                                       lower_better=args.lower_better, ray_address=args.ray_address,
+                                       num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     if _looks_like_recipe(args.where):
         recipe = load_recipe(args.where, args.source)
         params = {"recipe_path": recipe.path, "source": args.source, **recipe_for_record(recipe)}

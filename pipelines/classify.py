@@ -1,0 +1,85 @@
+"""``dclm classifier score`` for one shard: the same rows, plus the classifier's P(hq) column.
+
+DCLM (Li et al. 2024) scores every page with its fastText classifier and
+thresholds the score later; we store the score as a column (DESIGN §3,
+"annotate once, select many"), so sweeping thresholds or top fractions never
+rescores. The shard is read in Arrow record batches and each batch's texts
+are scored with one ``filters.quality_classifier.score_texts`` call; rows
+and all other columns pass through untouched (no Python dict per row).
+"""
+from __future__ import annotations
+
+import time
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dclm.atomic_files import open_atomic
+from dclm.errors import ShardError
+from dclm.executor import ShardJob
+from dclm.ledger import ShardLedger
+from dclm.parquet_shards import COMPRESSION, ROWS_PER_BATCH
+from filters.quality_classifier import DEFAULT_KEY, load_quality_model
+
+SCORE_STEP = "classify"          # the ledger step is named classify:<key>
+
+
+def output_schema(schema: pa.Schema, key: str, overwrite: bool = False) -> pa.Schema:
+    """``schema`` with a float64 ``key`` column at the end (replacing one with ``overwrite``)."""
+    if key in schema.names:
+        if not overwrite:
+            raise ValueError(f"the shard already has a {key!r} column; pass --overwrite to rescore "
+                             "or choose another --key")
+        schema = schema.remove(schema.get_field_index(key))
+    return schema.append(pa.field(key, pa.float64()))
+
+
+def score_shard(job: ShardJob) -> dict:
+    """Score one Parquet shard (``job.params``: model, key, overwrite, batch_size, normalize)."""
+    params = job.params
+    key = params.get("key", DEFAULT_KEY)
+    overwrite = bool(params.get("overwrite", False))
+    model = load_quality_model(params["model"])
+    ledger = ShardLedger(shard=job.name, stage="classify", input=job.input, output=job.output)
+    counts = ledger.step(f"{SCORE_STEP}:{key}")
+    score_sum, score_min, score_max = 0.0, float("inf"), float("-inf")
+    import fsspec
+
+    with fsspec.open(job.input, "rb") as fh:
+        try:
+            reader = pq.ParquetFile(fh)
+        except Exception as exc:      # not Parquet at all: the whole shard fails, by name
+            raise ShardError(f"{job.input}: not a Parquet file ({exc})") from exc
+        if "text" not in reader.schema_arrow.names:
+            raise ShardError(f"{job.input}: no 'text' column to score")
+        schema = output_schema(reader.schema_arrow, key, overwrite)
+        with open_atomic(job.output) as out:
+            writer = pq.ParquetWriter(out, schema, compression=COMPRESSION)
+            for batch in reader.iter_batches(batch_size=int(params.get("batch_size", ROWS_PER_BATCH))):
+                started = time.perf_counter()
+                scores = model.probabilities(batch.column("text").to_pylist(),
+                                             normalize=params.get("normalize"))
+                counts.seconds += time.perf_counter() - started
+                columns = [batch.column(name) for name in schema.names[:-1]]
+                table = pa.Table.from_arrays(columns + [pa.array(scores, type=pa.float64())], schema=schema)
+                writer.write_table(table, row_group_size=ROWS_PER_BATCH)
+                counts.docs_in += len(scores)
+                counts.kept += len(scores)
+                if len(scores):
+                    score_sum += float(scores.sum())
+                    score_min = min(score_min, float(scores.min()))
+                    score_max = max(score_max, float(scores.max()))
+            writer.close()
+    ledger.details = {
+        "model": params["model"],
+        "key": key,
+        "scorer": "numpy (exact fastText re-implementation)" if model.linear else "fastText predict",
+        "normalized_text": bool(model.normalized_vocabulary if params.get("normalize") is None
+                                else params["normalize"]),
+        "score_mean": score_sum / counts.docs_in if counts.docs_in else None,
+        "score_min": score_min if counts.docs_in else None,
+        "score_max": score_max if counts.docs_in else None,
+    }
+    ledger.finish()
+    ledger.write(job.ledger)
+    return ledger.to_dict()
