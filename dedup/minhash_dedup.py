@@ -23,7 +23,7 @@ caller's own writer task) consumes them. The caller owns ``ray.init``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -31,14 +31,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dedup.candidate_verification import verify_candidate_edges
-from dedup.components import (connected_components, lsh_candidate_edges, lsh_clusters,
-                              shard_group)
+from dedup.components import connected_components, lsh_candidate_edges, shard_group
+from dedup.cluster_stats import cluster_size_stats, merge_cluster_stats
 from dedup.keep_rule import pick_representatives
 from dedup.lsh_buckets import partition_band_rows
 from dedup.minhash_config import MinHashConfig
 from dedup.partitioning import concat_parts, node_partition, split_by_partition, unpack_doc_index
 from dedup.ray_tasks import cluster_cpus, submit, transpose
 from dedup.shard_sketch import ShardMeta, sketch_shard
+from dedup.stage_timer import StageTimer
 
 CLUSTER_COLUMN = "minhash_cluster"
 KEEP_COLUMN = "minhash_keep"
@@ -56,6 +57,7 @@ class MinHashDedupResult:
     num_groups: int
     rounds: int
     removed: int                       # documents not kept, over all shards
+    clusters: dict = field(default_factory=dict)   # merge_cluster_stats of all partitions
 
 
 def _sketch_body(inputs: list, path: str, shard_index: int, config: MinHashConfig,
@@ -93,14 +95,19 @@ def _join_body(inputs: list, num_metas: int, num_partitions: int) -> list:
 
 
 def _pick_body(inputs: list, num_groups: int) -> list:
-    """Survivor of every cluster in this label partition, routed to member shards."""
+    """Survivor of every cluster in this label partition, routed to member shards.
+
+    The first output is this partition's cluster statistics (a label lives in
+    exactly one partition, so the partitions' statistics add up).
+    """
     label, node = concat_parts([part[:2] for part in inputs], (np.int64, np.int64))
     ids = pa.concat_arrays([part[2] for part in inputs] + [pa.array([], pa.string())])
     with_priority = [part[3] for part in inputs if part[3] is not None]
     priority = np.concatenate(with_priority) if with_priority else None
     node, winner_node, winner_id = pick_representatives(label, node, ids, priority)
-    return split_by_partition(shard_group(node, num_groups), num_groups,
-                              node, winner_node, winner_id.cast(pa.string()))
+    stats = cluster_size_stats(label)
+    return [stats] + split_by_partition(shard_group(node, num_groups), num_groups,
+                                        node, winner_node, winner_id.cast(pa.string()))
 
 
 def _annotate_body(inputs: list, num_metas: int) -> list:
@@ -128,9 +135,16 @@ def _shard_groups(num_shards: int, num_groups: int) -> list[list[int]]:
     return [list(range(g, num_shards, num_groups)) for g in range(num_groups)]
 
 
-def minhash_dedup_annotations(shard_paths: Sequence[str], config: MinHashConfig
-                              ) -> MinHashDedupResult:
-    """Cluster all shards; per-shard annotation refs (see module docstring)."""
+def minhash_dedup_annotations(shard_paths: Sequence[str], config: MinHashConfig,
+                              timings: dict | None = None) -> MinHashDedupResult:
+    """Cluster all shards; per-shard annotation refs (see module docstring).
+
+    ``timings`` (optional) receives seconds per phase: signatures, buckets,
+    components, keep (join, pick and annotate).
+    """
+    import ray
+
+    timer = StageTimer(timings)
     num_shards = len(shard_paths)
     P = config.num_partitions or min(cluster_cpus(), DEFAULT_MAX_PARTITIONS)
     G = max(1, min(num_shards, P))
@@ -140,18 +154,24 @@ def minhash_dedup_annotations(shard_paths: Sequence[str], config: MinHashConfig
     metas = [out[0] for out in sketches]
     groups = _shard_groups(num_shards, G)
     band_parts = [out[1:] for out in sketches]
+    timer.wait("signatures", sketches)
     if config.verify_threshold is None:
-        clusters = lsh_clusters(band_parts, P, G, config.max_rounds)
+        edges = lsh_candidate_edges(band_parts, P)
+        timer.wait("buckets", edges)
     else:
         edges = lsh_candidate_edges(band_parts, P, child_groups=G)
+        timer.wait("buckets", edges)
         edges = verify_candidate_edges(edges, [[metas[s] for s in group] for group in groups],
                                        P, config.verify_threshold)
-        clusters = connected_components(edges, P, G, config.max_rounds)
+        timer.wait("verify", edges)
+    clusters = connected_components(edges, P, G, config.max_rounds)
+    timer.wait("components", clusters.labels_by_group)
     joined = [submit(_join_body, P, [metas[s] for s in groups[g]] + clusters.labels_by_group[g],
                      num_metas=len(groups[g]), num_partitions=P)
               for g in range(G)]
-    picked = [submit(_pick_body, G, parts, num_groups=G) for parts in transpose(joined, P)]
-    picked_by_group = transpose(picked, G)
+    picked = [submit(_pick_body, G + 1, parts, num_groups=G) for parts in transpose(joined, P)]
+    cluster_stats = merge_cluster_stats(ray.get([out[0] for out in picked]))
+    picked_by_group = transpose([out[1:] for out in picked], G)
     annotations: list = [None] * num_shards
     for g in range(G):
         if not groups[g]:
@@ -161,8 +181,10 @@ def minhash_dedup_annotations(shard_paths: Sequence[str], config: MinHashConfig
                       num_metas=len(groups[g]))
         for s, ref in zip(groups[g], refs):
             annotations[s] = ref
+    timer.wait("keep", annotations)
     return MinHashDedupResult(annotations=annotations, num_partitions=P, num_groups=G,
-                              rounds=clusters.rounds, removed=clusters.star_edges)
+                              rounds=clusters.rounds, removed=clusters.star_edges,
+                              clusters=cluster_stats)
 
 
 def annotate_table(table: pa.Table, annotation: pa.Table,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+import fsspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -58,9 +59,14 @@ def sketch_shard(path: str, shard_index: int, config: MinHashConfig
                  ) -> tuple[np.ndarray, np.ndarray, ShardMeta]:
     """Band keys, packed doc indices and meta of every row of a Parquet shard.
 
-    ``path`` is anything ``pyarrow.parquet.ParquetFile`` opens.
+    ``path`` is a local path or any fsspec URL.
     """
-    parquet = pq.ParquetFile(path)
+    with fsspec.open(path, "rb") as fh:     # local files and any fsspec URL
+        return _sketch_file(pq.ParquetFile(fh), shard_index, config)
+
+
+def _sketch_file(parquet: pq.ParquetFile, shard_index: int, config: MinHashConfig
+                 ) -> tuple[np.ndarray, np.ndarray, ShardMeta]:
     keep_column = config.keep.column
     verify = config.verify_threshold is not None
     columns = [config.text_column, config.id_column] + ([keep_column] if keep_column else [])

@@ -68,16 +68,45 @@ def normalize_text(text: str, *, fold_digits: bool = False) -> str:
     return " ".join(normalized_words(text, fold_digits=fold_digits))
 
 
+@functools.cache
+def _punctuation_split() -> tuple[bytes, frozenset]:
+    """The same mapping in two parts: a 256-byte table for ASCII, a set for the rest."""
+    table = _punctuation_to_space()
+    ascii_table = bytes(32 if b in table else b for b in range(128)) + bytes(range(128, 256))
+    return ascii_table, frozenset(chr(cp) for cp in table if cp >= 128)
+
+
+def punctuation_to_space(text: str) -> str:
+    """``text.translate(_punctuation_to_space())``, about 4x faster.
+
+    ``str.translate`` with a dict does a dict lookup per character as soon as
+    a text holds one non-ASCII character (most web pages: typographic
+    quotes). Instead, ASCII punctuation is replaced by a byte table on the
+    UTF-8 form (UTF-8 never uses bytes < 128 inside a multi-byte character),
+    and each distinct non-ASCII punctuation character present by
+    ``str.replace``. Identical output for every code point (tested).
+    """
+    ascii_table, others = _punctuation_split()
+    out = text.encode("utf-8", "surrogatepass").translate(ascii_table)
+    out = out.decode("utf-8", "surrogatepass")
+    if not out.isascii():
+        present = others.intersection(out)
+        if len(present) > 64:                  # pathological text: one pass is cheaper
+            return out.translate(_punctuation_to_space())
+        for char in present:
+            out = out.replace(char, " ")
+    return out
+
+
 def normalized_words(text: str, *, fold_digits: bool = False) -> list[str]:
     """Words of ``text`` after NFKC, lowercasing and punctuation stripping."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = text.translate(_punctuation_to_space())
+    text = punctuation_to_space(unicodedata.normalize("NFKC", text).lower())
     if fold_digits:
         text = text.translate(_digits_to_zero())
     return text.split()
 
 
-def _fold_word_hashes(word_hashes: np.ndarray, ngram: int, seed: int) -> np.ndarray:
+def fold_hashes(word_hashes: np.ndarray, ngram: int, seed: int) -> np.ndarray:
     """One 64-bit hash per window of ``ngram`` consecutive word hashes.
 
     Each step ``h = (h ^ w) * odd`` is a bijection of ``w`` for a fixed ``h``,
@@ -120,8 +149,8 @@ def shingle_hashes(text: str, ngram: int = DEFAULT_NGRAM, *,
     if len(words) < ngram:
         # One window spanning every word; for zero words the fold is just the
         # seeded start value, so all empty texts share one shingle.
-        return _fold_word_hashes(word_hashes, len(words), seed)
-    return np.unique(_fold_word_hashes(word_hashes, ngram, seed))
+        return fold_hashes(word_hashes, len(words), seed)
+    return np.unique(fold_hashes(word_hashes, ngram, seed))
 
 
 def shingle_batch(texts: Iterable[str], ngram: int = DEFAULT_NGRAM, *,

@@ -73,3 +73,19 @@ def test_batch_layout():
         assert np.array_equal(values[offsets[i]:offsets[i + 1]], shingle_hashes(text, 5))
     values, offsets = shingle_batch([], 5)
     assert len(values) == 0 and offsets.tolist() == [0]
+
+
+def test_fast_punctuation_mapping_equals_translate_on_every_code_point():
+    import sys
+
+    from dedup.shingles import _punctuation_to_space, punctuation_to_space
+
+    table = _punctuation_to_space()
+    every = "".join(chr(cp) for cp in range(sys.maxunicode + 1))
+    assert punctuation_to_space(every) == every.translate(table)      # the fallback path
+    # The replace path: every mapped code point, and a sample of the others.
+    for cp in sorted(table) + list(range(0, sys.maxunicode, 101)):
+        text = f"a{chr(cp)}é"
+        assert punctuation_to_space(text) == text.translate(table), hex(cp)
+    text = "“Quotes” — dashes… and ¡ünïcödé! ©2024 #tag"
+    assert punctuation_to_space(text) == text.translate(_punctuation_to_space())

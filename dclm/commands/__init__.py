@@ -1,9 +1,10 @@
 """Sub-commands of the ``dclm`` CLI, one module each."""
 from __future__ import annotations
 
-from dclm.commands import classifier, extract, recipe_stages, select
+from dclm.commands import (classifier, decontaminate, dedup, evaluate, extract, recipe_stages, select, tokenize,
+                           train)
 
 
 def register_all(subparsers, add_execution_options) -> None:
-    for module in (extract, recipe_stages, select, classifier):
+    for module in (extract, recipe_stages, select, dedup, classifier, tokenize, train, evaluate, decontaminate):
         module.register(subparsers, add_execution_options)

@@ -1,0 +1,326 @@
+"""MinHash dedup speed and memory, end to end: ours, datatrove, datasketch.
+
+All three read the same Parquet shards (``dedup_neardup_generator``), use
+word 5-grams and the same b × r (14 × 8), go from text to clusters to the
+removal of duplicates, and write the kept documents (and, where the tool
+can, the removed ones) as Parquet:
+
+* ours: ``dclm dedup minhash``'s code path (``pipelines.dedup_stage``) on an
+  embedded Ray runtime with ``--cpus`` CPUs; output, dropped/, ledgers;
+* datatrove 0.10: its four stages ``MinhashDedupSignature``,
+  ``MinhashDedupBuckets``, ``MinhashDedupCluster``, ``MinhashDedupFilter``,
+  each a ``LocalPipelineExecutor`` with ``--cpus`` workers (stage 3 is one
+  task by design), ``ParquetReader``/``ParquetWriter`` and an exclusion
+  writer for the removed documents;
+* datasketch: ``MinHash`` + ``MinHashLSH`` in one process (it has no
+  parallel mode), candidate pairs joined by union-find, lowest id kept.
+
+Each runs in its own subprocess; this parent samples the process *tree*
+(the child, and for ours the Ray daemons and workers it starts) every
+0.2 s and reports the peak of the summed RSS and of the summed PSS (which
+counts a shared page once, split among its users: Ray's object store and
+forked workers share a lot), and the CPU time of the tree. Throughput is
+given two ways: documents per second of wall time per CPU used (for ours
+with and without the Ray runtime's start-up, which a long run pays once),
+and documents per CPU-second of the whole tree, which other jobs on a
+shared machine do not distort.
+
+    python benchmarks/dedup_speed.py --data /tmp/neardup --cpus 2
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+NGRAM, BANDS, ROWS = 5, 14, 8
+
+
+def _paths(data: str) -> list[str]:
+    return sorted(glob.glob(os.path.join(data, "*.parquet")))
+
+
+def run_ours(data: str, work: str, cpus: int) -> dict:
+    started = time.monotonic()
+    import ray
+
+    ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    ready = time.monotonic()
+    from dedup.minhash_config import MinHashConfig
+    from pipelines.dedup_methods import minhash_method
+    from pipelines.dedup_stage import run_dedup
+
+    config = MinHashConfig(ngram=NGRAM, num_bands=BANDS, rows_per_band=ROWS)
+    with open(os.devnull, "w") as quiet:
+        code, stats = run_dedup(minhash_method(config), _paths(data), work, progress=False,
+                                out=quiet)
+    done = time.monotonic()
+    ray.shutdown()
+    return {"exit_code": code, "docs": stats["documents_in"], "kept": stats["documents_out"],
+            "seconds": done - started, "seconds_without_startup": done - ready,
+            "startup_seconds": ready - started, "cpus": cpus,
+            "phases": stats.get("stage_seconds", {})}
+
+
+def run_datatrove(data: str, work: str, cpus: int) -> dict:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets,
+                                                  MinhashDedupCluster, MinhashDedupFilter,
+                                                  MinhashDedupSignature)
+    from datatrove.pipeline.readers import ParquetReader
+    from datatrove.pipeline.writers import ParquetWriter
+
+    started = time.monotonic()
+    config = MinhashConfig(n_grams=NGRAM, num_buckets=BANDS, hashes_per_bucket=ROWS, seed=1)
+    files = len(_paths(data))
+
+    def reader():
+        return ParquetReader(data, glob_pattern="*.parquet", text_key="text", id_key="id")
+
+    phases = {}
+    stages = [
+        ("signatures", [reader(), MinhashDedupSignature(f"{work}/sigs", config=config)], files, cpus),
+        ("buckets", [MinhashDedupBuckets(f"{work}/sigs", f"{work}/buckets", config=config)],
+         BANDS, cpus),
+        ("components", [MinhashDedupCluster(f"{work}/buckets", f"{work}/remove", config=config)],
+         1, 1),
+        ("filter", [reader(), MinhashDedupFilter(f"{work}/remove",
+                                                 exclusion_writer=ParquetWriter(f"{work}/removed")),
+                    ParquetWriter(f"{work}/output")], files, cpus),
+    ]
+    for name, pipeline, tasks, workers in stages:
+        t0 = time.monotonic()
+        LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=workers,
+                              logging_dir=f"{work}/logs/{name}").run()
+        phases[name] = round(time.monotonic() - t0, 3)
+    seconds = time.monotonic() - started
+    import pyarrow.parquet as pq
+
+    kept = sum(pq.ParquetFile(p).metadata.num_rows
+               for p in glob.glob(f"{work}/output/*.parquet"))
+    docs = sum(pq.ParquetFile(p).metadata.num_rows for p in _paths(data))
+    return {"docs": docs, "kept": kept, "seconds": seconds, "cpus": cpus, "phases": phases}
+
+
+def run_datasketch(data: str, work: str, cpus: int) -> dict:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasketch import MinHash, MinHashLSH
+
+    from dedup.shingles import word_ngrams
+    from dedup.union_find import UnionFind
+
+    started = time.monotonic()
+    table = pa.concat_tables(pq.read_table(p) for p in _paths(data))
+    ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
+    lsh = MinHashLSH(num_perm=BANDS * ROWS, params=(BANDS, ROWS))
+    sketches = []
+    for i, text in enumerate(texts):
+        sketch = MinHash(num_perm=BANDS * ROWS, seed=1)
+        sketch.update_batch([s.encode("utf-8") for s in word_ngrams(text or "", NGRAM)])
+        lsh.insert(i, sketch)
+        sketches.append(sketch)
+    signed = time.monotonic()
+    uf = UnionFind()
+    for i, sketch in enumerate(sketches):
+        for j in lsh.query(sketch):
+            if j != i:
+                uf.union(i, j)
+    # Keep the lowest id of each cluster, like ours.
+    best: dict = {}
+    for node in uf.parent:
+        root = uf.find(node)
+        if root not in best or ids[node] < ids[best[root]]:
+            best[root] = node
+    removed = {node for node in uf.parent if best[uf.find(node)] != node}
+    keep = np.array([i not in removed for i in range(len(ids))])
+    os.makedirs(work, exist_ok=True)
+    pq.write_table(table.filter(pa.array(keep)), f"{work}/kept.parquet")
+    pq.write_table(table.filter(pa.array(~keep)), f"{work}/removed.parquet")
+    done = time.monotonic()
+    return {"docs": len(ids), "kept": int(keep.sum()), "seconds": done - started, "cpus": 1,
+            "phases": {"signatures_and_index": round(signed - started, 3),
+                       "query_cluster_write": round(done - signed, 3)}}
+
+
+RUNNERS = {"ours": run_ours, "datatrove": run_datatrove, "datasketch": run_datasketch}
+
+
+def _proc_tree(root: int) -> list[int]:
+    """``root`` and all its descendants, from /proc (Linux; no psutil needed)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # Field 4 (ppid) follows the ")" that closes the command name.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def _rss_pss_kib(pid: int) -> tuple[int, int]:
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of a process so far, in clock ticks."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])        # fields 14 and 15 of stat
+
+
+def _name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            parts = fh.read().split(b"\0")
+    except OSError:
+        return "?"
+    words = [os.path.basename(p.decode(errors="replace")) for p in parts if p][:3]
+    return " ".join(words)[:60]
+
+
+class TreeSampler(threading.Thread):
+    """Peak summed RSS and PSS, and total CPU time, of a process tree.
+
+    CPU time is the sum over every process ever seen in the tree of its last
+    sampled utime + stime (at most one interval of a process's end is
+    missed). Unlike wall time it barely moves when other jobs share the
+    machine, so it is the figure to compare on a busy host.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.root = pid
+        self.interval = interval
+        self.peak_rss = self.peak_pss = 0
+        self.peak_processes = 0
+        self.peak_detail: list = []
+        self.ticks: dict[int, int] = {}
+        self.stop = threading.Event()
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            tree = _proc_tree(self.root)
+            sizes = [_rss_pss_kib(pid) for pid in tree]
+            for pid in tree:
+                self.ticks[pid] = max(self.ticks.get(pid, 0), _cpu_ticks(pid))
+            rss, pss = sum(r for r, _ in sizes) * 1024, sum(p for _, p in sizes) * 1024
+            if pss > self.peak_pss:
+                self.peak_processes = len(tree)
+                self.peak_detail = sorted(((p // 1024, _name(pid)) for pid, (_, p) in
+                                           zip(tree, sizes)), reverse=True)
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self.stop.wait(self.interval)
+
+
+def measure(method: str, args: argparse.Namespace) -> dict:
+    work = os.path.join(args.work, method)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    result_path = os.path.join(args.work, f"{method}.json")
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", method, "--data", args.data,
+           "--work", work, "--cpus", str(args.cpus), "--result", result_path]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    _, err = proc.communicate()
+    sampler.stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{method} failed:\n{err.decode()[-3000:]}")
+    with open(result_path) as fh:
+        result = json.load(fh)
+    result.update(cpu_seconds=round(sampler.cpu_seconds, 1),
+                  docs_per_cpu_second=round(result["docs"] / max(sampler.cpu_seconds, 1e-9), 1),
+                  peak_rss_mib=round(sampler.peak_rss / 2**20, 1),
+                  peak_pss_mib=round(sampler.peak_pss / 2**20, 1),
+                  processes_at_peak=sampler.peak_processes,
+                  pss_mib_by_process_at_peak=sampler.peak_detail)
+    result["docs_per_s_per_cpu"] = round(result["docs"] / result["seconds"] / result["cpus"], 1)
+    if "seconds_without_startup" in result:
+        result["docs_per_s_per_cpu_without_startup"] = round(
+            result["docs"] / result["seconds_without_startup"] / result["cpus"], 1)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, help="folder of Parquet shards (id, text)")
+    parser.add_argument("--work", default="/tmp/dedup_speed", help="scratch folder")
+    parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--methods", default="ours,datatrove,datasketch")
+    parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--reuse", default=None, metavar="JSON",
+                        help="take these methods' results from an earlier --json instead of "
+                             "rerunning them (datatrove takes long on 2 cores)")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--result", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = RUNNERS[args.child](args.data, args.work, args.cpus)
+        with open(args.result, "w") as fh:
+            json.dump(result, fh)
+        return
+    results = {}
+    if args.reuse:
+        with open(args.reuse) as fh:
+            results = {k: v for k, v in json.load(fh).items() if k in RUNNERS}
+    for method in args.methods.split(","):
+        if method in results:
+            continue
+        results[method] = measure(method, args)
+        print(method, json.dumps(results[method]), flush=True)
+    if "ours" in results and "datatrove" in results:
+        ours, peer = results["ours"], results["datatrove"]
+        results["ours_vs_datatrove"] = {
+            "throughput_x": round(ours["docs_per_s_per_cpu"] / peer["docs_per_s_per_cpu"], 2),
+            "cpu_time_x": round(ours["docs_per_cpu_second"] / peer["docs_per_cpu_second"], 2),
+            "throughput_x_without_startup": round(
+                ours["docs_per_s_per_cpu_without_startup"] / peer["docs_per_s_per_cpu"], 2),
+            "peak_pss_ratio": round(ours["peak_pss_mib"] / peer["peak_pss_mib"], 2),
+            "peak_rss_ratio": round(ours["peak_rss_mib"] / peer["peak_rss_mib"], 2)}
+        print("ours vs datatrove", json.dumps(results["ours_vs_datatrove"]))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

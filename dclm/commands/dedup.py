@@ -1,0 +1,168 @@
+"""``dclm dedup minhash|exact|url|bff``: global deduplication of Parquet shards."""
+from __future__ import annotations
+
+import argparse
+
+from dclm.errors import UsageError
+from dclm.inputs import resolve_parquet_inputs
+
+DESCRIPTION = """\
+Remove duplicates across all input shards. Every method writes the layout of
+the other stages: OUTPUT/<shard>.parquet (kept documents), OUTPUT/dropped/
+<shard>.parquet (removed documents with dropped_step, dropped_reason, e.g.
+"minhash_duplicate of <kept id>", and dropped_signals), OUTPUT/ledger/
+<shard>.json and OUTPUT/stats.json (counts, parameters, method facts and
+seconds per phase).
+
+  minhash  near-duplicate documents: word n-gram MinHash, LSH bands,
+           connected components; one survivor per cluster (--keep)
+  exact    identical text after normalization (NFKC, casefold, whitespace)
+  url      identical URL after C4-style normalization
+  bff      DCLM-Baseline's Bloom-filter dedup: repeated paragraphs removed,
+           and documents whose n-grams were mostly seen before
+
+Which copy survives: minhash keeps the lowest id (or the highest --keep
+column) of each cluster; exact, url and bff keep the first occurrence in
+shard-name order, then row order.
+
+The global phases run over all shards on every run; a rerun after an
+interruption writes only the shards that are missing (the result is
+deterministic), and a complete output directory is left alone.
+"""
+
+
+def _common(parser: argparse.ArgumentParser, add_execution_options) -> None:
+    parser.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR",
+                        help="Parquet shards: directories, files or globs")
+    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--id-column", default="id", help="document id column (default: id)")
+    parser.add_argument("--dropped-sample", type=int, default=None, metavar="N",
+                        help="write only the first N removed documents per shard to OUTPUT/dropped/")
+    parser.add_argument("--num-partitions", type=int, default=None, metavar="P",
+                        help="hash partitions of the shuffles (default: one per cluster CPU, at most 64)")
+    add_execution_options(parser)
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def register(subparsers, add_execution_options) -> None:
+    dedup = subparsers.add_parser("dedup", help="remove duplicates across all shards",
+                                  description=DESCRIPTION,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    methods = dedup.add_subparsers(dest="method", metavar="METHOD", required=True)
+
+    mh = methods.add_parser("minhash", help="MinHash-LSH near-duplicate removal")
+    mh.add_argument("--ngram", type=int, default=5, help="words per shingle (default: 5)")
+    mh.add_argument("--num-bands", type=int, default=None, help="LSH bands b (default: 14)")
+    mh.add_argument("--rows-per-band", type=int, default=None, help="hashes per band r (default: 8)")
+    mh.add_argument("--threshold", type=_fraction, default=None, metavar="J",
+                    help="target Jaccard; without --num-bands/--rows-per-band, b x r is chosen "
+                         "to fit it within --hash-budget")
+    mh.add_argument("--hash-budget", type=int, default=112, metavar="N",
+                    help="most hash functions b x r when choosing by --threshold (default: 112)")
+    mh.add_argument("--keep", default="lowest_id", metavar="lowest_id|COLUMN",
+                    help="survivor of a cluster: lowest id (default) or highest numeric COLUMN")
+    mh.add_argument("--verify-threshold", type=_fraction, default=None, metavar="J",
+                    help="keep an LSH candidate pair only if its signatures agree on >= J")
+    mh.add_argument("--seed", type=int, default=1, help="hash seed (default: 1)")
+    mh.add_argument("--fold-digits", action="store_true", help="treat all digits as 0")
+    mh.add_argument("--text-column", default="text")
+    mh.add_argument("--annotate", action="store_true",
+                    help="keep every document; add minhash_cluster (survivor id) and minhash_keep")
+    _common(mh, add_execution_options)
+    mh.set_defaults(handler=run)
+
+    ex = methods.add_parser("exact", help="exact duplicates of the normalized text")
+    ex.add_argument("--column", default="text", help="column to compare (default: text)")
+    ex.add_argument("--raw", action="store_true", help="compare byte for byte, no normalization")
+    ex.add_argument("--annotate", action="store_true",
+                    help="keep every document; add exact_duplicate_of (kept id, or null)")
+    _common(ex, add_execution_options)
+    ex.set_defaults(handler=run)
+
+    url = methods.add_parser("url", help="duplicate URLs (C4-style normalization)")
+    url.add_argument("--column", default="url", help="URL column (default: url)")
+    url.add_argument("--annotate", action="store_true",
+                     help="keep every document; add url_duplicate_of (kept id, or null)")
+    _common(url, add_execution_options)
+    url.set_defaults(handler=run)
+
+    bff = methods.add_parser("bff", help="DCLM's Bloom-filter paragraph + document dedup")
+    bff.add_argument("--ngram", type=int, default=13, help="tokens per n-gram (default: 13)")
+    bff.add_argument("--min-ngram", type=int, default=None,
+                     help="paragraphs with fewer tokens are never removed (default: --ngram)")
+    bff.add_argument("--threshold", type=float, default=0.8,
+                     help="remove a paragraph/document when more than this share of its "
+                          "n-grams was seen before (default: 0.8)")
+    bff.add_argument("--fp-rate", type=float, default=1e-4,
+                     help="Bloom filter false-positive rate per n-gram (default: 1e-4)")
+    bff.add_argument("--groups", type=int, default=1,
+                     help="independent filters, shard i in group i mod G (default: 1, one filter)")
+    bff.add_argument("--text-column", default="text")
+    bff.add_argument("--annotate", action="store_true",
+                     help="keep every document unchanged; add bff_duplicate, "
+                          "bff_removed_paragraphs, bff_seen_ngram_fraction")
+    _common(bff, add_execution_options)
+    bff.set_defaults(handler=run)
+
+
+def build_method(args: argparse.Namespace):
+    """The ``DedupMethod`` for parsed arguments (also used by tests)."""
+    from dedup.bff_dedup import BffConfig
+    from dedup.minhash import choose_bands_rows
+    from dedup.minhash_config import MinHashConfig
+    from pipelines import dedup_methods as m
+
+    try:
+        if args.method == "minhash":
+            bands, rows = args.num_bands, args.rows_per_band
+            if args.threshold is not None and bands is None and rows is None:
+                bands, rows = choose_bands_rows(args.threshold, args.hash_budget)
+            config = MinHashConfig(ngram=args.ngram, num_bands=bands or 14,
+                                   rows_per_band=rows or 8, seed=args.seed,
+                                   fold_digits=args.fold_digits, keep=args.keep,
+                                   text_column=args.text_column, id_column=args.id_column,
+                                   num_partitions=args.num_partitions,
+                                   verify_threshold=args.verify_threshold)
+            return m.minhash_method(config, annotate=args.annotate)
+        if args.method == "exact":
+            return m.exact_method(args.column, raw=args.raw, id_column=args.id_column,
+                                  annotate=args.annotate, num_partitions=args.num_partitions)
+        if args.method == "url":
+            return m.url_method(args.column, id_column=args.id_column, annotate=args.annotate,
+                                num_partitions=args.num_partitions)
+        config = BffConfig(ngram=args.ngram, min_ngram=args.min_ngram or args.ngram,
+                           threshold=args.threshold, fp_rate=args.fp_rate, groups=args.groups,
+                           text_column=args.text_column)
+        return m.bff_method(config, annotate=args.annotate)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipelines.dedup_methods import s_curve_table
+    from pipelines.dedup_stage import run_dedup
+
+    method = build_method(args)
+    inputs = resolve_parquet_inputs(args.input)
+    if method.name == "minhash":
+        from dedup.minhash_config import MinHashConfig
+
+        params = method.params
+        config = MinHashConfig(ngram=params["ngram"], num_bands=params["num_bands"],
+                               rows_per_band=params["rows_per_band"])
+        print(s_curve_table(config))
+        if args.threshold is not None:
+            chosen = args.num_bands is None and args.rows_per_band is None
+            print(f"  threshold J = {args.threshold}: P(candidate) there "
+                  f"{config.candidate_probability(args.threshold):.3f}"
+                  + (f" (b x r chosen within {args.hash_budget} hashes)" if chosen else ""))
+    code, _ = run_dedup(method, inputs, args.output, ray_address=args.ray_address,
+                        num_cpus=args.num_cpus, force=args.force, progress=not args.no_progress,
+                        dropped_sample=args.dropped_sample)
+    return code

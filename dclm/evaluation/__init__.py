@@ -1,0 +1,1 @@
+"""Evaluating trained models: offline tasks, log-likelihood scoring, DCLM-style reports, decontamination."""

@@ -1,0 +1,158 @@
+"""Log-likelihood of token continuations under a causal LM, batched and padded.
+
+Everything the evaluation measures reduces to one question: given tokens
+``t[0..n)``, what are ``log p(t[i] | t[<i])`` for ``i >= start``, and was each
+``t[i]`` the model's greedy choice? Multiple choice asks it for context +
+choice (``start`` = first choice token), LAMBADA for context + last word, bits
+per byte for a whole passage (``start`` = 1, after the end-of-text token).
+
+Sequences longer than the model's window are cut into windows of at most
+``max_len`` inputs. The first window keeps as much left context as fits (for
+MC that drops the oldest context tokens, as OLMo and the EAI harness do);
+later windows of a long passage are consecutive, non-overlapping chunks.
+
+The model is only asked for ``forward(input_ids[B, T]) -> logits[B, T, V]``.
+Padding goes on the right, where a causal model cannot see it. Windows are
+sorted longest first so batches pad little, and batches are capped by a
+logits budget (B x T x V floats) so a 50k vocabulary does not exhaust memory.
+
+Determinism: the plan (order, batches) depends only on the token lists, and
+sums are accumulated in float64 in that fixed order, so the same model, inputs,
+device and thread count give bit-identical numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import torch
+
+LOGITS_BUDGET = 1 << 26        # floats of logits per batch (256 MiB in float32)
+MAX_BATCH_TOKENS = 16384       # beyond this, CPU batches get no faster, only bigger
+SOFTMAX_ROWS = 512             # scored positions per float64 log-softmax slice
+
+
+@dataclass(frozen=True)
+class Score:
+    """Sum of natural-log probabilities of the scored tokens, their count, greedy-match flag."""
+
+    logprob: float
+    num_tokens: int
+    greedy: bool
+
+
+@dataclass(frozen=True)
+class _Window:
+    request: int       # index into the request list
+    lo: int            # inputs are tokens[lo:hi]
+    hi: int
+    first: int         # first scored target index (targets are tokens[first:hi + 1])
+
+
+def plan_windows(n_tokens: int, start: int, max_len: int) -> list[tuple[int, int, int]]:
+    """(lo, hi, first) windows that score targets ``start..n_tokens-1`` with at most ``max_len`` inputs each."""
+    if not 1 <= start <= n_tokens:
+        raise ValueError(f"start {start} must be in 1..{n_tokens}: the first token has nothing to condition on")
+    windows = []
+    first = start
+    while first < n_tokens:
+        end = min(n_tokens, first + max_len)           # one past the last target of this window
+        lo = max(0, end - 1 - max_len)                 # as much left context as fits
+        windows.append((lo, end - 1, first))
+        first = end
+    return windows
+
+
+def logits_of(model: torch.nn.Module, input_ids: torch.Tensor) -> torch.Tensor:
+    """The model's logits, whether it returns a tensor, a tuple or an object with ``.logits``."""
+    out = model(input_ids)
+    if isinstance(out, torch.Tensor):
+        return out
+    if hasattr(out, "logits"):
+        return out.logits
+    return out[0]
+
+
+def batch_token_budget(vocab_size: int, max_len: int) -> int:
+    """Tokens per batch so that the logits stay within LOGITS_BUDGET (at least one full window)."""
+    return max(max_len, min(MAX_BATCH_TOKENS, LOGITS_BUDGET // max(1, vocab_size)))
+
+
+def _batches(windows: list[_Window], token_budget: int) -> list[list[_Window]]:
+    # Longest first (ties by request, then position): padding stays small and
+    # the plan is a pure function of the inputs.
+    ordered = sorted(windows, key=lambda w: (-(w.hi - w.lo), w.request, w.lo))
+    batches: list[list[_Window]] = []
+    current: list[_Window] = []
+    for window in ordered:
+        # The first window of a batch is its widest, so it sets the padded width.
+        if current and (len(current) + 1) * (current[0].hi - current[0].lo) > token_budget:
+            batches.append(current)
+            current = []
+        current.append(window)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def count_windows(requests: Sequence[tuple[Sequence[int], int]], max_len: int) -> int:
+    return sum(len(plan_windows(len(tokens), start, max_len)) for tokens, start in requests)
+
+
+@torch.inference_mode()
+def score_requests(model: torch.nn.Module, requests: Sequence[tuple[Sequence[int], int]], *, max_len: int,
+                   vocab_size: int, device: str | torch.device = "cpu", pad_id: int = 0,
+                   token_budget: Optional[int] = None,
+                   on_windows_done: Optional[Callable[[int], None]] = None) -> list[Score]:
+    """Score each ``(tokens, start)``: log-probabilities of ``tokens[start:]`` given what precedes them."""
+    windows = [_Window(i, lo, hi, first)
+               for i, (tokens, start) in enumerate(requests)
+               for lo, hi, first in plan_windows(len(tokens), start, max_len)]
+    budget = token_budget or batch_token_budget(vocab_size, max_len)
+    logprob = [0.0] * len(requests)
+    counted = [0] * len(requests)
+    greedy = [True] * len(requests)
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in _batches(windows, budget):
+            _score_batch(model, requests, batch, device, pad_id, logprob, counted, greedy)
+            if on_windows_done:
+                on_windows_done(len(batch))
+    finally:
+        model.train(was_training)
+    return [Score(logprob[i], counted[i], greedy[i]) for i in range(len(requests))]
+
+
+def _score_batch(model, requests, batch: list[_Window], device, pad_id: int,
+                 logprob: list[float], counted: list[int], greedy: list[bool]) -> None:
+    width = max(w.hi - w.lo for w in batch)
+    inputs = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    rows, positions, targets = [], [], []
+    for row, w in enumerate(batch):
+        tokens = requests[w.request][0]
+        inputs[row, : w.hi - w.lo] = torch.as_tensor(tokens[w.lo:w.hi], dtype=torch.long)
+        for t in range(w.first, w.hi + 1):             # target index t is predicted at input t - 1
+            rows.append(row)
+            positions.append(t - 1 - w.lo)
+            targets.append(tokens[t])
+    logits = logits_of(model, inputs.to(device))
+    picked = logits[torch.as_tensor(rows, device=logits.device),
+                    torch.as_tensor(positions, device=logits.device)]
+    target_ids = torch.as_tensor(targets, device=logits.device)
+    hits = (picked.argmax(dim=-1) == target_ids).cpu().tolist()
+    # Only the scored positions go through log-softmax, in float64 whatever the
+    # model's dtype (uniform logits give exactly log2(V) bits), in slices that
+    # bound the float64 copy to SOFTMAX_ROWS x V.
+    token_lp: list[float] = []
+    for k in range(0, len(targets), SOFTMAX_ROWS):
+        rows64 = picked[k:k + SOFTMAX_ROWS].double()
+        chosen = rows64.gather(1, target_ids[k:k + SOFTMAX_ROWS, None])[:, 0]
+        token_lp.extend((chosen - torch.logsumexp(rows64, dim=-1)).cpu().tolist())
+    k = 0
+    for w in batch:
+        n = w.hi + 1 - w.first
+        logprob[w.request] += sum(token_lp[k:k + n])
+        counted[w.request] += n
+        greedy[w.request] = greedy[w.request] and all(hits[k:k + n])
+        k += n

@@ -1,0 +1,199 @@
+"""Driving a dedup method end to end: resume, global phases, writers, stats, exit code.
+
+A dedup is a *global* step: which documents go depends on every shard, so
+only its last phase is per shard. Phases (seconds of each go to
+``stats.json`` under ``stage_seconds``):
+
+1. global phases of the method (MinHash: signatures, buckets, components,
+   keep; exact/URL: keys, find, annotate; BFF: ngrams, decide), always over
+   *all* input shards;
+2. write, one Ray task per shard: ``OUTPUT/<shard>.parquet``,
+   ``OUTPUT/dropped/<shard>.parquet``, then ``OUTPUT/ledger/<shard>.json``.
+
+Resume: when every shard's output and ledger exist (and ``run.json`` shows
+the same parameters), nothing runs and the summary is rebuilt from the
+ledgers. When only some exist (an interrupted write), phase 1 runs again —
+its result cannot be stored per shard — and only the missing shards are
+written: every method is deterministic, so the shards already written are
+the ones this run would write. ``force`` rewrites everything.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Optional, TextIO
+
+from dclm.atomic_files import exists, write_bytes_atomic
+from dclm.errors import UsageError
+from dclm.executor import ShardJob, check_run_manifest, ensure_ray, is_done, plan_jobs
+from dclm.inputs import check_unique_names, shard_name
+from dclm.ledger import ShardLedger, read_ledger, summarize_run
+from dclm.stage import EXIT_INVARIANT, EXIT_OK, EXIT_SHARDS_FAILED, print_summary
+from dedup.ray_tasks import submit
+from pipelines.dedup_methods import DedupMethod
+from pipelines.dedup_write import write_dedup_shard
+
+
+def _check_columns(path: str, needed: list[str]) -> None:
+    """Fail before any work when the first shard lacks a column the method reads."""
+    import fsspec
+    import pyarrow.parquet as pq
+
+    with fsspec.open(path, "rb") as fh:
+        names = pq.read_schema(fh).names
+    missing = [name for name in needed if name not in names]
+    if missing:
+        raise UsageError(f"{path} has no column {', '.join(map(repr, missing))} "
+                         f"(columns: {', '.join(names)})")
+
+
+def _needed_columns(method: DedupMethod) -> list[str]:
+    params = method.params
+    needed = [params.get("id_column", "id")]
+    needed.append(params.get("column") or params.get("text_column") or method.text_column)
+    if method.name == "minhash" and params.get("keep") not in (None, "lowest_id"):
+        needed.append(params["keep"])
+    return needed
+
+
+def _write_body(inputs: list, **kwargs) -> list:
+    return [write_dedup_shard(inputs, **kwargs)]        # submit() bodies return lists
+
+
+def _write_all(method: DedupMethod, pairs: list[tuple[ShardJob, object]], progress: bool,
+               dropped_sample: Optional[int]) -> tuple[list[dict], dict[str, str]]:
+    """One writer task per ``(job, result ref)``; ledgers and failures by shard name."""
+    import ray
+    from tqdm import tqdm
+
+    from dclm.executor import _failure_reason
+
+    pending = {}
+    for job, ref in pairs:
+        out = submit(_write_body, 1, [ref], job=job, stage=method.stage, step=method.step,
+                     annotate=method.annotate, convert=method.convert,
+                     convert_kwargs=method.convert_kwargs, dropped_sample=dropped_sample,
+                     text_column=method.text_column)[0]
+        pending[out] = job
+    ledgers, failed = [], {}
+    bar = tqdm(total=len(pending), desc=f"{method.stage} write", unit="shard",
+               disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    waiting = list(pending)
+    while waiting:
+        ready, waiting = ray.wait(waiting, num_returns=1)
+        try:
+            ledgers.append(ray.get(ready[0]))
+        except Exception as exc:  # one shard's write failed; the others go on
+            failed[pending[ready[0]].name] = _failure_reason(exc)
+        bar.update(1)
+    bar.close()
+    return ledgers, failed
+
+
+def _previous_facts(output_dir: str) -> dict:
+    path = f"{output_dir.rstrip('/')}/stats.json"
+    if not exists(path):
+        return {}
+    import fsspec
+
+    with fsspec.open(path, "rb") as fh:
+        previous = json.loads(fh.read())
+    return {key: previous[key] for key in ("global", "stage_seconds") if key in previous}
+
+
+def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
+              ray_address: Optional[str] = None, num_cpus: Optional[int] = None,
+              force: bool = False, progress: bool = True, out: Optional[TextIO] = None,
+              dropped_sample: Optional[int] = None) -> tuple[int, dict]:
+    """Run one dedup method over ``inputs`` (shard URLs); ``(exit code, stats)``."""
+    out = out or sys.stdout
+    if not inputs:
+        raise UsageError("no input shards")
+    check_unique_names(inputs)
+    # The documented order ("first occurrence" for exact, url and bff): shard
+    # names, then rows; independent of how the inputs were listed.
+    inputs = sorted(inputs, key=lambda url: (shard_name(url), url))
+    params = {**method.params, "dropped_sample": dropped_sample}
+    jobs = plan_jobs(inputs, output_dir, params)
+    if force:
+        write_bytes_atomic(f"{output_dir.rstrip('/')}/run.json",
+                           json.dumps({"stage": method.stage, "params": params}, indent=2,
+                                      sort_keys=True).encode())
+    else:
+        check_run_manifest(output_dir, method.stage, params)
+    started = time.monotonic()
+    pending = [(i, job) for i, job in enumerate(jobs) if force or not is_done(job)]
+    resumed = [job.name for job in jobs if not force and is_done(job)]
+    extra: dict = {"params": params, "shards_resumed": sorted(resumed)}
+    ledgers: list[dict] = []
+    failed: dict[str, str] = {}
+    if pending:
+        _check_columns(inputs[0], _needed_columns(method))
+        timings: dict = {}
+        we_started = ensure_ray(ray_address, num_cpus)
+        try:
+            try:
+                refs, facts = method.run(inputs, timings, lambda line: print(line, file=out))
+            except Exception as exc:  # a global phase failed: no shard can be written
+                from dclm.executor import _failure_reason
+
+                reason = f"global phase failed: {_failure_reason(exc)}"
+                failed = {job.name: reason for _, job in pending}
+                facts = {}
+            else:
+                written = time.monotonic()
+                ledgers, failed = _write_all(method, [(job, refs[i]) for i, job in pending],
+                                             progress, dropped_sample)
+                timings["write"] = round(time.monotonic() - written, 3)
+        finally:
+            if we_started:
+                import ray
+
+                ray.shutdown()
+        extra.update({"global": facts, "stage_seconds": timings})
+    else:
+        extra.update(_previous_facts(output_dir))
+        print(f"all {len(jobs)} shards of {output_dir} are complete; nothing to do "
+              f"(use --force to redo them)", file=out)
+    by_name = {job.name: job for job in jobs}
+    shard_ledgers = [ShardLedger.from_dict(d) for d in ledgers]
+    shard_ledgers += [read_ledger(by_name[name].ledger) for name in resumed]
+    shard_ledgers.sort(key=lambda ledger: ledger.shard)
+    stats = summarize_run(shard_ledgers, failed, method.stage, time.monotonic() - started,
+                          extra=extra)
+    write_bytes_atomic(f"{output_dir.rstrip('/')}/stats.json", json.dumps(stats, indent=2).encode())
+    print_summary(stats, resumed, out)
+    print_facts(method, stats, out)
+    if failed:
+        return EXIT_SHARDS_FAILED, stats
+    if not stats["invariant_ok"]:
+        return EXIT_INVARIANT, stats
+    return EXIT_OK, stats
+
+
+def print_facts(method: DedupMethod, stats: dict, out: TextIO) -> None:
+    """Method-specific lines after the step table."""
+    facts = stats.get("global") or {}
+    lines = []
+    if method.name == "minhash" and facts:
+        sizes = facts.get("cluster_sizes", {})
+        hist = ", ".join(f"{k}: {v}" for k, v in sizes.get("histogram", {}).items())
+        lines.append(f"minhash: {facts['clusters']} clusters of near-duplicates "
+                     f"({sizes.get('clustered_documents', 0)} documents, largest "
+                     f"{sizes.get('largest', 0)}); {facts['removed']} documents "
+                     f"{'would be ' if method.annotate else ''}removed")
+        lines.append(f"cluster sizes: {hist or 'none'}")
+    elif method.name in ("exact", "url") and facts:
+        lines.append(f"{method.name}: {facts['duplicate_groups']} groups of duplicates, "
+                     f"{facts['removed']} documents {'would be ' if method.annotate else ''}removed")
+    elif method.name == "bff" and facts:
+        for f in facts.get("filters", []):
+            lines.append(f"bff group {f['group']}: {f['expected_ngrams']:,} n-grams, "
+                         f"filter {f['bytes'] / 2**20:,.1f} MiB, {f['num_hashes']} hashes, "
+                         f"{f.get('fill_ratio', 0):.1%} of bits set")
+    seconds = stats.get("stage_seconds") or {}
+    if seconds:
+        lines.append("seconds per phase: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    if lines:
+        print("\n".join(lines), file=out)

@@ -1,0 +1,117 @@
+"""Recipe global steps (``minhash_dedup``, ``exact_dedup``, ``url_dedup``, ``bff_dedup``).
+
+A recipe is cut at its global steps into segments. The recipe runner writes
+a segment's output, calls ``run_global_step`` on those shards, and feeds
+its output directory to the next segment. The step's keyword arguments are
+those of the recipe YAML (DCLM's names):
+
+* ``minhash_dedup(ngram=5, num_bands=14, rows_per_band=8, threshold=None,
+  keep=lowest_id, num_hashes_budget=112, verify_threshold=None, seed=1,
+  fold_digits=False)``: with ``threshold`` and no bands/rows, b × r is
+  chosen to fit it within the budget;
+* ``exact_dedup(column=text, raw=False)``;
+* ``url_dedup(column=url)``;
+* ``bff_dedup(ngram=13, threshold=0.8, min_ngram_size=ngram, fp_rate=1e-4,
+  remove_type=old-both, groups=1)``; DCLM's own spellings
+  ``max_ngram_size`` and ``filtering_threshold`` are accepted too.
+
+``check_global_step`` validates the arguments without running anything, so
+the recipe loader can report a bad step before any document is read.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Optional
+
+from dclm.errors import UsageError
+
+GLOBAL_STEPS = ("minhash_dedup", "exact_dedup", "url_dedup", "bff_dedup")
+
+
+def _minhash(ngram: int = 5, num_bands: Optional[int] = None, rows_per_band: Optional[int] = None,
+             threshold: Optional[float] = None, keep: Optional[str] = None,
+             num_hashes_budget: int = 112, verify_threshold: Optional[float] = None,
+             seed: int = 1, fold_digits: bool = False, text_column: str = "text",
+             id_column: str = "id"):
+    from dedup.minhash_config import MinHashConfig
+    from pipelines.dedup_methods import minhash_method
+
+    config = MinHashConfig.from_recipe(ngram=ngram, num_bands=num_bands,
+                                       rows_per_band=rows_per_band, threshold=threshold,
+                                       keep=keep, num_hashes_budget=num_hashes_budget,
+                                       verify_threshold=verify_threshold, seed=seed,
+                                       fold_digits=fold_digits, text_column=text_column,
+                                       id_column=id_column)
+    return minhash_method(config)
+
+
+def _exact(column: str = "text", raw: bool = False, id_column: str = "id"):
+    from pipelines.dedup_methods import exact_method
+
+    return exact_method(column, raw=raw, id_column=id_column)
+
+
+def _url(column: str = "url", id_column: str = "id"):
+    from pipelines.dedup_methods import url_method
+
+    return url_method(column, id_column=id_column)
+
+
+def _bff(ngram: int = 13, threshold: float = 0.8, min_ngram_size: Optional[int] = None,
+         fp_rate: float = 1e-4, remove_type: str = "old-both", groups: int = 1,
+         text_column: str = "text", max_ngram_size: Optional[int] = None,
+         filtering_threshold: Optional[float] = None):
+    from dedup.bff_dedup import BffConfig
+    from pipelines.dedup_methods import bff_method
+
+    if remove_type.replace("_", "-") != "old-both":
+        raise ValueError(f"bff_dedup supports remove_type old-both (DCLM-Baseline's), "
+                         f"not {remove_type!r}")
+    ngram = max_ngram_size or ngram
+    threshold = threshold if filtering_threshold is None else filtering_threshold
+    config = BffConfig(ngram=ngram, min_ngram=min_ngram_size or ngram, threshold=threshold,
+                       fp_rate=fp_rate, groups=groups, text_column=text_column)
+    return bff_method(config)
+
+
+_BUILDERS = {"minhash_dedup": _minhash, "exact_dedup": _exact, "url_dedup": _url,
+             "bff_dedup": _bff}
+
+
+def build_global_method(name: str, kwargs: dict[str, Any]):
+    """The ``DedupMethod`` of a recipe step; UsageError for unknown names or arguments."""
+    builder = _BUILDERS.get(name)
+    if builder is None:
+        raise UsageError(f"unknown global step {name!r}; known: {', '.join(GLOBAL_STEPS)}")
+    signature = inspect.signature(builder)
+    try:
+        signature.bind(**kwargs)
+    except TypeError as exc:
+        raise UsageError(f"{name}: {exc}; {name} accepts: {', '.join(signature.parameters)}") from exc
+    try:
+        return builder(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{name}: {exc}") from exc
+
+
+def check_global_step(name: str, kwargs: dict[str, Any]) -> None:
+    """Validate a recipe's global step without running it (raises UsageError)."""
+    build_global_method(name, kwargs)
+
+
+def run_global_step(name: str, kwargs: dict[str, Any], input_shards: list[str], output_dir: str,
+                    ray_address: Optional[str] = None, num_cpus: Optional[int] = None, *,
+                    force: bool = False, progress: bool = True, out=None) -> dict:
+    """Run a recipe's global step over ``input_shards``; the run's stats.
+
+    Writes ``output_dir`` in the stage layout (shards, ``dropped/``,
+    ``ledger/``, ``stats.json``); resumes like ``dclm dedup``. The returned
+    stats are those of ``stats.json`` plus ``exit_code`` (0 ok, 2 shards
+    failed, 3 ledger mismatch), so the caller can stop the recipe.
+    """
+    from pipelines.dedup_stage import run_dedup
+
+    method = build_global_method(name, dict(kwargs))
+    code, stats = run_dedup(method, sorted(input_shards), output_dir, ray_address=ray_address,
+                            num_cpus=num_cpus, force=force, progress=progress, out=out)
+    return {**stats, "exit_code": code}
