@@ -34,6 +34,7 @@ def test_dclm_baseline_is_refinedweb_without_high_quality_domain_exclusion():
     assert [s.name for s in load_recipe("dclm_baseline_heuristics", announce=False).steps] == heuristics
     # then DCLM's model-based step: the reference classifier's top 10% of the whole run
     tail = baseline.steps[len(heuristics):]
+    assert [s.name for s in tail] == ["bff_dedup", "classify_fasttext_hq_prob_enricher", "quality_filter"]
     assert tail[-2].name == "classify_fasttext_hq_prob_enricher"
     assert tail[-1].name == "quality_filter" and tail[-1].kwargs["top_fraction"] == 0.1
 
