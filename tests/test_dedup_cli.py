@@ -23,20 +23,8 @@ WARCS = ("CC-MAIN-DEV-00000.warc.gz", "CC-MAIN-DEV-00001.warc.gz")
 
 
 @pytest.fixture
-def dedup_cli(ray_session, monkeypatch):
-    """``dclm ...`` with the dedup command registered (also before the lead wires it in)."""
-    import dclm.commands as commands
-    from dclm.commands import dedup
-
-    original = commands.register_all
-
-    def register_all(subparsers, add_execution_options):
-        original(subparsers, add_execution_options)
-        if "dedup" not in subparsers.choices:
-            dedup.register(subparsers, add_execution_options)
-
-    monkeypatch.setattr(commands, "register_all", register_all)
-    return invoke_cli
+def dedup_cli(run_cli):
+    return run_cli
 
 
 def _near_copy(text: str, rng: random.Random) -> str:
