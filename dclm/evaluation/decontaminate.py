@@ -50,7 +50,9 @@ def ngram_hashes(words: list[str], n: int = NGRAM) -> np.ndarray:
     """uint64 hash of every word n-gram, in order (empty when there are fewer than n words)."""
     if len(words) < n:
         return np.zeros(0, dtype=np.uint64)
-    word_hashes = np.fromiter((xxhash.xxh3_64_intdigest(w) for w in words), dtype=np.uint64, count=len(words))
+    # xxhash >= 4 hashes bytes only.
+    word_hashes = np.fromiter((xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass")) for w in words),
+                             dtype=np.uint64, count=len(words))
     count = len(words) - n + 1
     acc = np.zeros(count, dtype=np.uint64)
     for j in range(n):                       # Horner's rule over the window; uint64 wraps mod 2**64
