@@ -8,13 +8,13 @@ than the budget is repeated epoch by epoch, each pass reshuffled.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from dclm.errors import UsageError
 from dclm.tokenize_data import FORMAT, manifest_sha256, read_manifest
+from dclm.digests import file_sha256 as _sha256
 
 
 class TokenDataset:
@@ -84,9 +84,3 @@ class TokenDataset:
         return np.stack(rows).astype(np.int64)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

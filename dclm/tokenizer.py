@@ -14,12 +14,12 @@ Where the files come from:
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from pathlib import Path
 
 from dclm.errors import UsageError
+from dclm.digests import file_sha256
 
 EOS_TOKEN = "<|endoftext|>"
 _ASSETS = Path(__file__).resolve().parent / "assets"
@@ -45,12 +45,6 @@ def tokenizer_path(name: str) -> Path:
     raise UsageError(f"unknown tokenizer {name!r}")
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _CACHE: dict[tuple, object] = {}

@@ -25,7 +25,6 @@ and retraining the output layer on the same training file.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -42,6 +41,7 @@ from filters.classifier_metrics import binary_metrics
 from filters.fasttext_fit import fit_in_fresh_process
 from filters.fasttext_text import normalize_texts
 from filters.quality_classifier import HQ_LABEL, LABEL_PREFIX, score_texts
+from dclm.digests import file_sha256 as _sha256
 
 NEGATIVE_LABEL = "cc"          # DCLM's name for the web-page class
 METRICS_SUFFIX = ".metrics.json"
@@ -78,12 +78,6 @@ def metrics_path_for(model_path: str) -> str:
     return os.path.splitext(model_path)[0] + METRICS_SUFFIX
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_training_file(path: str, docs: Sequence[LabeledDoc]) -> dict:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 
 from dclm.errors import UsageError
+from dclm.digests import file_sha256 as _sha256
 
 HELP = "train a fastText quality classifier, score shards with it, or rebuild the reference one"
 DESCRIPTION = """\
@@ -135,12 +135,6 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def run_score(args: argparse.Namespace) -> int:
