@@ -137,9 +137,9 @@ _DCLM_COMMON = dict(norm="gain_only_lp_layer_norm", norm_eps=1e-5, qk_norm=True,
 
 SCALES: dict[str, Scale] = {
     # 3.1M parameters (1.05M in the transformer blocks, 2.1M in the two 8k embeddings), 1.64M
-    # tokens in 400 steps of 16 x 256: 13.4 MFLOP per token, 2.2e13 FLOP in all. Measured on
-    # 2 shared CPU cores: 2.1-3.3k tokens/s, so 8-13 minutes; ~7 on two idle cores
-    # (benchmarks/train_speed.py).
+    # tokens in 400 steps of 16 x 256: 13.4 MFLOP per token, 2.2e13 FLOP in all. Steps take
+    # 1.1-1.2 s on 2 uncontended cores (about 7.5 minutes for the run); a full run measured
+    # 14.5 minutes on 2 cores shared with other jobs (benchmarks/train_speed.py).
     "micro": Scale(
         name="micro", tokenizer=MICRO_BPE, tokenizer_sha256=MICRO_BPE_SHA256, vocab_size=8192, seq_len=256,
         d_model=128, n_layers=4, n_heads=4, ffn_hidden=swiglu_hidden(128),
