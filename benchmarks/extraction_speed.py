@@ -93,23 +93,28 @@ def make_ours(workdir: Path) -> tuple[str, Callable[[Path], int]]:
     return "ours (pipelines.extract.extract_shard)", run
 
 
-def _ours_fallback(warc: Path) -> int:
+def _html_responses(warc: Path):
+    """(Content-Type, payload) of every HTML response, read with plain warcio."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from dclm.html_text import decode_html
-    from dclm.main_content import extract_main_content
-
-    pages = 0
     with open(warc, "rb") as fh:
         for record in ArchiveIterator(fh):
             if record.rec_type != "response" or record.http_headers is None:
                 continue
             content_type = record.http_headers.get_header("Content-Type")
             payload = record.content_stream().read()
-            if not _looks_like_html(content_type, payload):
-                continue
-            extract_main_content(decode_html(payload, content_type))
-            pages += 1
+            if _looks_like_html(content_type, payload):
+                yield content_type, payload
+
+
+def _ours_fallback(warc: Path) -> int:
+    from dclm.html_text import decode_html
+    from dclm.main_content import extract_main_content
+
+    pages = 0
+    for content_type, payload in _html_responses(warc):
+        extract_main_content(decode_html(payload, content_type))
+        pages += 1
     return pages
 
 
@@ -119,21 +124,13 @@ def bare(warc: Path) -> int:
     from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.encoding import bytes_to_str, detect_encoding
     from resiliparse.parse.html import HTMLTree
-    from warcio.archiveiterator import ArchiveIterator
 
     pages = 0
-    with open(warc, "rb") as fh:
-        for record in ArchiveIterator(fh):
-            if record.rec_type != "response" or record.http_headers is None:
-                continue
-            content_type = record.http_headers.get_header("Content-Type")
-            payload = record.content_stream().read()
-            if not _looks_like_html(content_type, payload):
-                continue
-            html = bytes_to_str(payload, detect_encoding(payload, from_html_meta=True))
-            extract_plain_text(HTMLTree.parse(html), main_content=True, preserve_formatting=True,
-                               list_bullets=False, alt_texts=False)
-            pages += 1
+    for _content_type, payload in _html_responses(warc):
+        html = bytes_to_str(payload, detect_encoding(payload, from_html_meta=True))
+        extract_plain_text(HTMLTree.parse(html), main_content=True, preserve_formatting=True,
+                           list_bullets=False, alt_texts=False)
+        pages += 1
     return pages
 
 
