@@ -35,7 +35,7 @@ def _near_copy(text: str, rng: random.Random) -> str:
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory, ray_session):
+def pages(tmp_path_factory, ray_session, corpus):
     """``(input dir, originals table, planted: {kind: [(plant id, original id)]})``."""
     root = tmp_path_factory.mktemp("dedup_cli")
     warcs = root / "warc"
