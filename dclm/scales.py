@@ -136,15 +136,16 @@ _DCLM_COMMON = dict(norm="gain_only_lp_layer_norm", norm_eps=1e-5, qk_norm=True,
                     adam_eps=1e-8, dtype="amp_bf16")
 
 SCALES: dict[str, Scale] = {
-    # 3.1M parameters (1.05M in the transformer blocks, 2.1M in the two 8k embeddings), 1.64M
-    # tokens in 400 steps of 16 x 256: 13.4 MFLOP per token, 2.2e13 FLOP in all. Steps take
-    # 1.1-1.2 s on 2 uncontended cores (about 7.5 minutes for the run); a full run measured
-    # 14.5 minutes on 2 cores shared with other jobs (benchmarks/train_speed.py).
+    # 3.1M parameters (1.05M in the transformer blocks, 2.1M in the two 8k embeddings), 1.23M
+    # tokens in 300 steps of 16 x 256: 13.4 MFLOP per token, 1.6e13 FLOP in all. A step takes
+    # 0.94 s on 2 idle cores (4,372 tokens/s, benchmarks/train_speed.py), so a run takes about
+    # 4.7 minutes: small enough that `dclm compare` of two recipes over three seeds (six runs
+    # plus their evaluations) fits in an hour on a 2-core laptop.
     "micro": Scale(
         name="micro", tokenizer=MICRO_BPE, tokenizer_sha256=MICRO_BPE_SHA256, vocab_size=8192, seq_len=256,
         d_model=128, n_layers=4, n_heads=4, ffn_hidden=swiglu_hidden(128),
-        tokens=1_638_400, global_batch=16, micro_batch=16, lr=3e-3, min_lr=3e-5, weight_decay=0.033,
-        warmup_steps=40, seed=0, **_DCLM_COMMON),
+        tokens=1_228_800, global_batch=16, micro_batch=16, lr=3e-3, min_lr=3e-5, weight_decay=0.033,
+        warmup_steps=30, seed=0, **_DCLM_COMMON),
     # 78.9M parameters: open_lm's open_lm_79m_v2 shape (d 512, 8 layers, 4 heads), about 20
     # tokens per parameter (Chinchilla "1x"), 3051 steps of 256 x 2048.
     "small": Scale(

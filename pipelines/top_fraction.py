@@ -77,11 +77,12 @@ def _scores(table: pa.Table, by: str, lower_better: bool) -> np.ndarray:
     return values
 
 
-def _column_names(path: str) -> list[str]:
+def _columns_and_rows(path: str) -> tuple[list[str], int]:
     import fsspec
 
     with fsspec.open(path, "rb") as fh:
-        return pq.ParquetFile(fh).schema_arrow.names
+        parquet = pq.ParquetFile(fh)
+        return parquet.schema_arrow.names, parquet.metadata.num_rows
 
 
 def find_cut(shard_paths: Sequence[str], by: str, fraction: float,
@@ -93,7 +94,10 @@ def find_cut(shard_paths: Sequence[str], by: str, fraction: float,
         raise ValueError("two shards share a name; ties are broken by shard name, so names must differ")
     scores, ids, shard_of, rows = [], [], [], []
     for index, path in enumerate(shard_paths):
-        if by not in _column_names(path):
+        columns, num_rows = _columns_and_rows(path)
+        if by not in columns:
+            if num_rows == 0:
+                continue    # every page was dropped upstream, so no enricher ever ran on this shard
             raise ValueError(f"{path}: no {by!r} column to select on")
         table = read_table(path, columns=list(dict.fromkeys([by, "id"])))
         scores.append(_scores(table, by, lower_better))
@@ -128,7 +132,7 @@ def find_cut(shard_paths: Sequence[str], by: str, fraction: float,
 
 def keep_mask(table: pa.Table, cut: TopFractionCut, shard: str) -> np.ndarray:
     """Which rows of one shard (named ``shard``) are among the best ``cut.documents_to_keep``."""
-    if cut.threshold is None:
+    if cut.threshold is None or table.num_rows == 0:
         return np.zeros(table.num_rows, dtype=bool)
     score = _scores(table, cut.by, cut.lower_better)
     boundary = -cut.threshold if cut.lower_better else cut.threshold

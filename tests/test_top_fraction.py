@@ -127,3 +127,18 @@ def test_select_top_fraction_end_to_end(ray_session, tmp_path):
     expected = _expected(shards, 0.1)
     got = {(f"shard-{int(i.split('-')[1]):02d}", int(i.split("-")[2])) for i in out.column("id").to_pylist()}
     assert got == expected
+
+
+def test_an_empty_shard_that_never_met_the_enricher_is_no_error(tmp_path):
+    """Every page of a shard dropped before the classifier: its file has no score column."""
+    paths = _write_shards(tmp_path, [[("a", 0.9), ("b", 0.1)], [("c", 0.5)]])
+    empty = tmp_path / "shard-02.parquet"
+    pq.write_table(pa.table({"id": pa.array([], pa.string()), "text": pa.array([], pa.string())}), empty)
+    paths.append(str(empty))
+    cut = find_cut(paths, "fasttext_hq_prob", 0.5)
+    assert (cut.documents_total, cut.documents_to_keep) == (3, 2)
+    assert _kept(paths, cut) == {("shard-00", 0), ("shard-01", 0)}
+    nonempty = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"id": ["x"], "text": ["no score"]}), nonempty)
+    with pytest.raises(ValueError, match="no 'fasttext_hq_prob' column"):
+        find_cut(paths + [str(nonempty)], "fasttext_hq_prob", 0.5)

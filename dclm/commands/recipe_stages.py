@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from dclm.executor import plan_jobs
 from dclm.html_text import EXTRACTORS
 from dclm.inputs import check_unique_names, resolve_inputs, resolve_parquet_inputs
-from dclm.recipe import builtin_recipe_names, is_global, load_recipe, recipe_for_record
-from dclm.stage import run_stage
+from dclm.recipe import builtin_recipe_names, load_recipe, recipe_for_record
 from pipelines.extract import DEFAULT_TIME_LIMIT_S
 from pipelines.filter import filter_shard, run_shard
-from pipelines.recipe_plan import run_recipe_segments
+from pipelines.recipe_plan import run_recipe
 
 RECIPE_HELP = ("a built-in recipe name ({names}) or a DCLM-format YAML file")
 OUTPUT_NOTE = """\
@@ -69,13 +67,9 @@ def _recipe_params(args: argparse.Namespace, recipe) -> dict:
 
 def _execute(stage: str, args, inputs: list[str], params: dict, work, recipe) -> int:
     check_unique_names(inputs)
-    if any(is_global(step) for step in recipe.steps):
-        return run_recipe_segments(stage, recipe, inputs, args.output, params, work, filter_shard,
-                                   ray_address=args.ray_address, num_cpus=args.num_cpus,
-                                   progress=not args.no_progress, force=args.force)
-    jobs = plan_jobs(inputs, args.output, params)
-    return run_stage(stage, jobs, work, args.output, params, ray_address=args.ray_address,
-                     num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)
+    return run_recipe(stage, recipe, inputs, args.output, params, work, filter_shard,
+                      ray_address=args.ray_address, num_cpus=args.num_cpus, progress=not args.no_progress,
+                      force=args.force)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -58,12 +58,14 @@ def core_score(centered: dict[str, float]) -> tuple[Optional[float], list[str], 
     return _mean([centered[name] for name in used]), used, missing
 
 
-def model_identity(model=None, scale=None, run_config: Optional[dict] = None, run_dir: Optional[str] = None,
+def model_identity(model=None, scale=None, run_config: Optional[dict] = None,
                    tokenizer_name: Optional[str] = None) -> dict[str, Any]:
-    """What was evaluated: the scale and its hash, parameter count and a digest of the weights."""
+    """What was evaluated: the scale and its hash, parameter count and a digest of the weights.
+
+    Paths are left out on purpose: the same data, scale and seed must give the
+    same report wherever the run directory lives.
+    """
     identity: dict[str, Any] = {}
-    if run_dir is not None:
-        identity["run_dir"] = str(run_dir)
     if scale is not None:
         from dclm.scales import scale_hash
 
@@ -74,7 +76,7 @@ def model_identity(model=None, scale=None, run_config: Optional[dict] = None, ru
     if model is not None:
         identity["parameters"] = sum(p.numel() for p in model.parameters())
         identity["weights_sha256"] = weights_digest(model)
-    for key in ("seed", "data", "data_manifest_hash", "tokens_trained", "steps_done", "complete"):
+    for key in ("seed", "data_manifest_hash", "data_sha256", "tokens_trained", "steps_done", "complete"):
         if run_config and key in run_config:
             identity[key] = run_config[key]
     return identity

