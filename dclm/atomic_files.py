@@ -1,9 +1,15 @@
 """Atomic writes: a reader sees either no file or the whole file, never a part.
 
-We write to a temporary name in the destination directory and rename it into
-place. On a local disk that rename is atomic; on object stores (where fsspec's
-``mv`` is copy + delete) the temporary name still keeps partial objects from
-ever carrying the final name.
+On a local disk we write to a temporary name in the destination directory and
+rename it into place, which is atomic. Object stores have no rename; there the
+object is uploaded in one PUT or multipart upload that only completes, making
+the object visible, once it is whole (``dclm.remote_files.write_object``).
+
+Temporary names are ``.<name>.tmp-<pid>-<random>``: hidden, and without the
+final suffix, so no ``*.parquet`` listing picks them up. A process killed
+between write and rename (a dead Ray worker, a killed driver) leaves one
+behind; stages sweep their directories with ``remove_stale_temps`` when they
+start and finish.
 """
 from __future__ import annotations
 
@@ -14,16 +20,38 @@ from typing import BinaryIO, Iterator
 
 from fsspec.core import url_to_fs
 
+from dclm import fault_hooks
+
+TEMP_MARK = ".tmp-"
+
 
 def _temp_name(path: str) -> str:
     head, _, tail = path.rpartition("/")
-    return f"{head}/.{tail}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}" if head else f".{tail}.tmp-{uuid.uuid4().hex[:8]}"
+    return f"{head}/.{tail}{TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}" if head \
+        else f".{tail}{TEMP_MARK}{uuid.uuid4().hex[:8]}"
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name (no folder) is one of ``open_atomic``'s temporary names."""
+    return name.startswith(".") and TEMP_MARK in name
+
+
+def _is_local(fs) -> bool:
+    return fs.protocol in ("file", ("file", "local")) or "file" in fs.protocol
 
 
 @contextmanager
 def open_atomic(path: str) -> Iterator[BinaryIO]:
     """A binary file handle whose contents appear at ``path`` only on success."""
     fs, real = url_to_fs(path)
+    if not _is_local(fs):
+        # Object stores have no rename (fsspec's mv is copy + delete): the object is
+        # written in one upload that completes, or is aborted, at the end.
+        from dclm.remote_files import write_object
+
+        with write_object(fs, real) as fh:
+            yield fh
+        return
     parent = real.rpartition("/")[0]
     if parent:
         fs.makedirs(parent, exist_ok=True)
@@ -31,7 +59,8 @@ def open_atomic(path: str) -> Iterator[BinaryIO]:
     try:
         with fs.open(temp, "wb") as fh:
             yield fh
-        if fs.protocol in ("file", ("file", "local")) or "file" in fs.protocol:
+        fault_hooks.before_publish(real)
+        if _is_local(fs):
             os.replace(temp, real)
         else:
             fs.mv(temp, real)
@@ -51,3 +80,23 @@ def write_bytes_atomic(path: str, data: bytes) -> None:
 def exists(path: str) -> bool:
     fs, real = url_to_fs(path)
     return fs.exists(real)
+
+
+def remove_stale_temps(folder: str) -> list[str]:
+    """Delete the temporary files left in ``folder`` (not below it); their names.
+
+    Only safe while no other process writes into ``folder``: a stage calls it
+    for its own output directory, which one run owns at a time.
+    """
+    fs, real = url_to_fs(folder)
+    try:
+        names = fs.ls(real, detail=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    stale = [name for name in names if is_temp_name(name.rstrip("/").rpartition("/")[2])]
+    for name in stale:
+        try:
+            fs.rm(name)
+        except FileNotFoundError:   # its writer renamed or removed it meanwhile
+            pass
+    return stale

@@ -7,9 +7,13 @@ or dedup. A stage hands it ``ShardJob``s and a module-level function
 * Resume: a job whose output and ledger both exist is skipped. Stages write the
   ledger last, so both files existing means the shard finished.
 * Failures: a shard whose task raises is reported by name with the reason and
-  leaves no output, so the next run retries it. Ray retries tasks whose worker
-  died (``max_retries``); exceptions raised by our code are not retried, since
-  the same input would raise again.
+  leaves no output, so the next run retries it. Ray retries a task whose
+  worker process died (killed, out of memory, node lost) up to
+  ``WORKER_RETRIES`` times on a fresh worker; exceptions raised by our code
+  are not retried, since the same input would raise again. A retried shard
+  writes the same bytes (every stage is deterministic) and the dead attempt's
+  temporary files are swept (``remove_stale_stage_temps``), so the output
+  is that of an uninterrupted run; ``stats.json`` names the retried shards.
 """
 from __future__ import annotations
 
@@ -20,10 +24,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from dclm.atomic_files import exists
+from dclm.atomic_files import exists, remove_stale_temps
 from dclm.inputs import shard_name
 
 WORKER_RETRIES = 3
+# Folders of a stage's output that hold per-shard files (see plan_jobs and the
+# stages' dropped/ samples).
+STAGE_FOLDERS = ("", "ledger", "dropped")
 
 
 @dataclass(frozen=True)
@@ -56,19 +63,57 @@ def is_done(job: ShardJob) -> bool:
     return exists(job.output) and exists(job.ledger)
 
 
+def remove_stale_stage_temps(output_dir: str) -> list[str]:
+    """Sweep temporary files that killed writers left in a stage's output folders."""
+    base = output_dir.rstrip("/")
+    return [name for sub in STAGE_FOLDERS for name in remove_stale_temps(f"{base}/{sub}" if sub else base)]
+
+
 @dataclass
 class RunReport:
     ledgers: list[dict]              # shards processed in this run
     resumed: list[str]               # shards skipped because they were already done
     failed: dict[str, str]           # shard name -> reason
     seconds: float
+    retried: dict[str, int] = field(default_factory=dict)   # shard name -> worker deaths survived
+    nodes: set = field(default_factory=set)                 # Ray node ids that ran shards
+
+
+def task_facts() -> dict:
+    """Where and on which attempt the current Ray task runs (recorded in stats.json).
+
+    Ray has no public call for the attempt number; the core worker's is used
+    where it exists (``None`` elsewhere). Attempt 0 is the first try.
+    """
+    import ray
+
+    facts: dict = {"node": ray.get_runtime_context().get_node_id(), "attempt": None}
+    core_worker = getattr(ray._private.worker.global_worker, "core_worker", None)
+    attempt = getattr(core_worker, "get_current_task_attempt_number", None)
+    if attempt is not None:
+        facts["attempt"] = int(attempt())
+    return facts
+
+
+def _shard_task(work: Callable[[ShardJob], dict], job: ShardJob) -> tuple[dict, dict]:
+    """The Ray task of one shard: its ledger, and where and how often it ran."""
+    return work(job), task_facts()
+
+
+def note_task(report: RunReport, name: str, facts: dict) -> None:
+    report.nodes.add(facts.get("node"))
+    if facts.get("attempt"):
+        report.retried[name] = facts["attempt"]
 
 
 def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> bool:
     """Connect to Ray; returns True when this call started it (and should stop it).
 
     No address (and no RAY_ADDRESS) starts an embedded local runtime that uses
-    every core, or ``num_cpus`` of them.
+    every core, or ``num_cpus`` of them. It keeps its sockets and logs under
+    ``$RAY_TMPDIR/ray`` (default ``/tmp/ray``): tests give it a folder of their
+    own, so that they can find and end every process of a runtime whose driver
+    they killed.
     """
     address = address or os.environ.get("RAY_ADDRESS") or None
     token = os.path.expanduser("~/.ray/auth_token")
@@ -87,7 +132,10 @@ def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) ->
                 # jemalloc keeps freed Arrow buffers; the system allocator gives them back
                 # (measured: dedup peak 844 -> 699 MiB at the same CPU time).
                 "ARROW_DEFAULT_MEMORY_POOL": "system"}
-    runtime_env = {"env_vars": env_vars}
+    # Remote-storage settings (endpoint, credentials) must reach workers on other nodes.
+    from dclm.remote_env import storage_env
+
+    runtime_env = {"env_vars": {**storage_env(), **env_vars}}
     if address:
         _check_reachable(address)
         try:
@@ -148,8 +196,11 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
     import ray  # only after ensure_ray, which may set Ray's auth mode first
 
     try:
-        remote_work = ray.remote(work).options(num_cpus=1, max_retries=WORKER_RETRIES, retry_exceptions=False)
-        refs = {remote_work.remote(job): job for job in pending}
+        remote_task = ray.remote(_shard_task)
+        # The task name shows in `ps` (ray::run_shard:NAME), so a stuck shard can be found.
+        refs = {remote_task.options(num_cpus=1, max_retries=WORKER_RETRIES, retry_exceptions=False,
+                                    name=f"{work.__name__}:{job.name}").remote(work, job): job
+                for job in pending}
         docs = 0
         bar = tqdm(total=len(jobs), initial=len(resumed), desc=desc, unit="shard", disable=not progress,
                    file=sys.stderr, dynamic_ncols=True)
@@ -158,8 +209,9 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
             ready, waiting = ray.wait(waiting, num_returns=1)
             job = refs[ready[0]]
             try:
-                ledger = ray.get(ready[0])
+                ledger, facts = ray.get(ready[0])
                 report.ledgers.append(ledger)
+                note_task(report, job.name, facts)
                 docs += ledger.get("documents_in", 0)
             except Exception as exc:  # the shard failed; the run goes on
                 report.failed[job.name] = _failure_reason(exc)

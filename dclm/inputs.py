@@ -3,6 +3,8 @@
 An input may be a file, a directory, a glob, or a Common Crawl ``warc.paths``
 listing (optionally gzipped), on the local disk or behind any fsspec URL
 (``s3://``, ``gs://``, ``https://`` where the filesystem package is installed).
+Remote listings retry transient failures (``dclm.remote_retry``); for S3
+endpoints other than AWS, set ``AWS_ENDPOINT_URL`` (see ``dclm.remote_env``).
 """
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ import gzip
 import io
 import posixpath
 
-import fsspec
 from fsspec.core import url_to_fs
 
 from dclm.errors import UsageError
+from dclm.remote_files import read_bytes
+from dclm.remote_retry import retry_call
 
 WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc", ".warc.wet.gz", ".wet.gz")
 # Where the relative lines of a CC ``warc.paths`` listing live.
@@ -39,8 +42,7 @@ def _full_url(fs, path: str, original: str) -> str:
 
 def read_paths_listing(url: str, prefix: str = COMMON_CRAWL_PREFIX) -> list[str]:
     """Lines of a ``warc.paths(.gz)`` file, made absolute with ``prefix``."""
-    with fsspec.open(url, "rb") as fh:
-        raw = fh.read()
+    raw = read_bytes(url)
     if url.endswith(".gz"):
         raw = gzip.decompress(raw)
     urls = []
@@ -64,29 +66,34 @@ def resolve_inputs(inputs: list[str], suffixes: tuple[str, ...] = WARC_SUFFIXES,
     """
     found: list[str] = []
     for item in inputs:
-        fs, path = url_to_fs(item)
-        if _is_paths_listing(item) and not _has_glob(item):
-            if not fs.exists(path):
-                raise UsageError(f"input listing not found: {item}")
-            found.extend(read_paths_listing(item, paths_prefix))
-            continue
-        if _has_glob(item):
-            matches = sorted(fs.glob(path))
-            if not matches:
-                raise UsageError(f"no file matches the pattern: {item}")
-            found.extend(_full_url(fs, m, item) for m in matches if not fs.isdir(m))
-        elif fs.isdir(path):
-            listing = fs.find(path) if recursive else fs.ls(path, detail=False)
-            members = sorted(p for p in listing if p.endswith(suffixes))
-            if not members:
-                raise UsageError(f"no {'/'.join(suffixes)} file in directory: {item}")
-            found.extend(_full_url(fs, m, item) for m in members)
-        elif fs.exists(path):
-            found.append(item)
-        else:
-            raise UsageError(f"input not found: {item}")
+        found.extend(retry_call(lambda: _expand(item, suffixes, paths_prefix, recursive), f"listing of {item}"))
     unique = list(dict.fromkeys(found))
     return unique
+
+
+def _expand(item: str, suffixes: tuple[str, ...], paths_prefix: str, recursive: bool) -> list[str]:
+    fs, path = url_to_fs(item)
+    # Object-store listings are cached per process; workers may have written
+    # since (a recipe's next segment lists the shards the last one made).
+    fs.invalidate_cache()
+    if _is_paths_listing(item) and not _has_glob(item):
+        if not fs.exists(path):
+            raise UsageError(f"input listing not found: {item}")
+        return read_paths_listing(item, paths_prefix)
+    if _has_glob(item):
+        matches = sorted(fs.glob(path))
+        if not matches:
+            raise UsageError(f"no file matches the pattern: {item}")
+        return [_full_url(fs, m, item) for m in matches if not fs.isdir(m)]
+    if fs.isdir(path):
+        listing = fs.find(path) if recursive else fs.ls(path, detail=False)
+        members = sorted(p for p in listing if p.endswith(suffixes))
+        if not members:
+            raise UsageError(f"no {'/'.join(suffixes)} file in directory: {item}")
+        return [_full_url(fs, m, item) for m in members]
+    if fs.exists(path):
+        return [item]
+    raise UsageError(f"input not found: {item}")
 
 
 def shard_name(url: str) -> str:

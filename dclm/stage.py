@@ -1,4 +1,10 @@
-"""Driving one stage end to end: resume check, Ray run, run stats, summary, exit code."""
+"""Driving one stage end to end: resume check, Ray run, run stats, summary, exit code.
+
+``stats.json`` records, besides the counts, how the run went: which shards
+an earlier run had finished (``shards_resumed``), which survived a worker
+death and how many times (``shards_retried``), and on how many Ray nodes
+the shards ran (``nodes_used``).
+"""
 from __future__ import annotations
 
 import json
@@ -6,7 +12,7 @@ import sys
 from typing import Any, Callable, Optional, TextIO
 
 from dclm.atomic_files import write_bytes_atomic
-from dclm.executor import ShardJob, check_run_manifest, run_jobs
+from dclm.executor import ShardJob, check_run_manifest, remove_stale_stage_temps, run_jobs
 from dclm.ledger import ShardLedger, read_ledger, summarize_run
 
 EXIT_OK = 0
@@ -24,14 +30,20 @@ def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict]
                json.dumps({"stage": stage, "params": params}, indent=2, sort_keys=True).encode())
     else:
         check_run_manifest(output_dir, stage, params)
+    # Before: what an earlier, killed run left. After: what this run's dead
+    # workers left (Ray redid their shards under new temporary names).
+    remove_stale_stage_temps(output_dir)
     report = run_jobs(jobs, work, ray_address=ray_address, num_cpus=num_cpus, progress=progress,
                       desc=stage, force=force)
+    remove_stale_stage_temps(output_dir)
     by_name = {job.name: job for job in jobs}
     ledgers = [ShardLedger.from_dict(d) for d in report.ledgers]
     ledgers += [read_ledger(by_name[name].ledger) for name in report.resumed]
     ledgers.sort(key=lambda ledger: ledger.shard)
     stats = summarize_run(ledgers, report.failed, stage, report.seconds,
-                          extra={"params": params, "shards_resumed": sorted(report.resumed)})
+                          extra={"params": params, "shards_resumed": sorted(report.resumed),
+                                 "shards_retried": dict(sorted(report.retried.items())),
+                                 "nodes_used": len(report.nodes)})
     write_bytes_atomic(f"{output_dir.rstrip('/')}/stats.json", json.dumps(stats, indent=2).encode())
     print_summary(stats, report.resumed, out or sys.stdout)
     if report.failed:
@@ -67,6 +79,10 @@ def print_summary(stats: dict[str, Any], resumed: list[str], out: TextIO) -> Non
     lines.append(f"shards: {done} done ({len(resumed)} already complete, skipped), "
                  f"{len(stats['shards_failed'])} failed; documents {stats['documents_in']} in, "
                  f"{stats['documents_out']} out; {stats['wall_seconds']:.1f} s")
+    retried = stats.get("shards_retried") or {}
+    if retried:
+        lines.append("redone after their worker died: "
+                     + ", ".join(f"{name} ({times}x)" for name, times in retried.items()))
     for name, reason in stats["shards_failed"].items():
         lines.append(f"FAILED {name}: {reason}")
     if stats["shards_failed"]:

@@ -21,11 +21,11 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, Optional, Union
 
-import fsspec
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from dclm.errors import ShardError
+from dclm.remote_files import open_input
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_LINE = b"WARC/1."
@@ -221,7 +221,7 @@ def iter_archive(url: str) -> Iterator[ReadEvent]:
     Raises ShardError when the file cannot be opened or holds no readable record.
     """
     try:
-        fh = fsspec.open(url, "rb").open()
+        fh = open_input(url)          # remote reads resume after a dropped connection
     except (OSError, ValueError) as exc:
         raise ShardError(f"{url}: cannot open: {exc}") from exc
     with fh:

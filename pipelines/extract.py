@@ -3,6 +3,14 @@
 This is the per-shard work of ``dclm extract`` and the first half of
 ``dclm run``. It knows nothing about Ray: the executor calls ``extract_shard``
 with a ``ShardJob`` wherever it runs it.
+
+Memory per record is bounded: a payload over ``MAX_HTML_BYTES`` (8 MiB; the
+job parameter ``max_html_bytes`` changes it) is counted as dropped with reason
+``too_large`` and never parsed, since parsing costs about ten times the page
+in memory (measured with resiliparse: a 16 MiB page peaks 150 MiB above the
+worker's baseline). Common Crawl truncates payloads at 1 MiB, so its pages are
+never affected. The reader stops reading a payload at 16 MiB
+(``dclm.warc_records.MAX_PAYLOAD_BYTES``), so a 50 MB record costs at most that.
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from dclm.executor import ShardJob
 from dclm.html_text import decode_html, get_extractor
 from dclm.ledger import ShardLedger, StepCounts
 from dclm.parquet_shards import CORE_SCHEMA, write_rows
+from dclm.remote_retry import collect_retries
 from dclm.time_limit import DocumentTimeout, time_limit
 from dclm.warc_records import Malformed, Record, iter_archive
 
@@ -20,6 +29,20 @@ EXTRACT_STEP = "extract"
 # Headers that become columns of their own rather than metadata entries.
 _COLUMN_HEADERS = {"warc-record-id", "warc-target-uri", "warc-date"}
 DEFAULT_TIME_LIMIT_S = 10.0
+MAX_HTML_BYTES = 8 * 2**20
+TOO_LARGE = "too_large"
+
+
+def worker_peak_rss_mib() -> int:
+    """This process's peak resident memory so far: a Ray worker's, over every shard it ran."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def size_cap(params: dict) -> int:
+    """The largest payload a job extracts, in bytes."""
+    return int(params.get("max_html_bytes") or MAX_HTML_BYTES)
 
 
 def _is_html(record: Record) -> bool:
@@ -62,7 +85,7 @@ def _document(record: Record, text: str, source: str) -> dict:
 
 
 def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = "resiliparse",
-                   time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> Iterator[dict]:
+                   time_limit_s: float = DEFAULT_TIME_LIMIT_S, max_bytes: int = MAX_HTML_BYTES) -> Iterator[dict]:
     """Documents of one archive, in file order, counting every record in the ledger."""
     counts: StepCounts = ledger.step(EXTRACT_STEP)
     extract = get_extractor(extractor)
@@ -70,8 +93,10 @@ def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = 
     record_types = details.setdefault("record_types", {})
     malformed = details.setdefault("malformed_records", [])
     clipped = details.setdefault("clipped_records", [])
+    too_large = details.setdefault("too_large_records", [])
     details.setdefault("responses", 0)
     details["extractor"] = extractor
+    details["max_html_bytes"] = max_bytes
     for event in iter_archive(url):
         counts.docs_in += 1
         if isinstance(event, Malformed):
@@ -83,6 +108,11 @@ def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = 
         reason = _skip_reason(event)
         if reason:
             counts.dropped[reason] += 1
+            continue
+        if event.truncated or len(event.payload) > max_bytes:
+            counts.dropped[TOO_LARGE] += 1
+            too_large.append({"offset": event.offset, "content_length": event.header("Content-Length"),
+                              "read_bytes": len(event.payload), "truncated": event.truncated})
             continue
         if event.clipped_bytes:
             clipped.append({"offset": event.offset, "missing_bytes": event.clipped_bytes})
@@ -116,9 +146,14 @@ def extract_shard(job: ShardJob) -> dict:
     """``dclm extract`` for one shard: WARC in, one Parquet file and its ledger out."""
     ledger = ShardLedger(shard=job.name, stage="extract", input=job.input, output=job.output)
     params = job.params
-    docs = iter_extracted(job.input, job.source, ledger, extractor=params.get("extractor", "resiliparse"),
-                          time_limit_s=params.get("time_limit_s", DEFAULT_TIME_LIMIT_S))
-    write_rows(job.output, docs, schema=CORE_SCHEMA)
+    with collect_retries() as retries:
+        docs = iter_extracted(job.input, job.source, ledger, extractor=params.get("extractor", "resiliparse"),
+                              time_limit_s=params.get("time_limit_s", DEFAULT_TIME_LIMIT_S),
+                              max_bytes=size_cap(params))
+        write_rows(job.output, docs, schema=CORE_SCHEMA)
+    ledger.details["remote_retries"] = dict(sorted(retries.items()))
+    ledger.details["worker_peak_rss_mib"] = worker_peak_rss_mib()
     ledger.finish()
+    # The ledger goes last: an output without its ledger is an unfinished shard on resume.
     ledger.write(job.ledger)
     return ledger.to_dict()

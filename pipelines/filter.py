@@ -2,21 +2,26 @@
 
 Both stream pages through the recipe's steps and write the kept pages to
 ``OUTPUT/<shard>.parquet`` and the dropped ones, with their reasons, to
-``OUTPUT/dropped/<shard>.parquet``. Kept rows are gathered per shard before
-writing because recipe steps add columns, and a Parquet file's schema must be
-known before its first row group.
+``OUTPUT/dropped/<shard>.parquet``. Both files are written as the pages come,
+one bounded row group at a time, so a worker's memory does not grow with the
+size of its shard (``dclm.parquet_shards``). Recipe steps add columns, so the
+kept file's schema is inferred from its rows as they come; a shard that keeps
+nothing gets the columns its steps would have added (``probe_schema``).
 """
 from __future__ import annotations
 
 import posixpath
 from typing import Iterable
 
+import pyarrow as pa
+
 from dclm.executor import ShardJob
 from dclm.ledger import ShardLedger
-from dclm.parquet_shards import CORE_SCHEMA, iter_rows, schema_for, write_rows
+from dclm.parquet_shards import CORE_SCHEMA, ShardWriter, iter_rows, read_schema
 from dclm.recipe import load_recipe
-from pipelines.extract import DEFAULT_TIME_LIMIT_S, EXTRACT_STEP, iter_extracted
-from pipelines.recipe_steps import StepRunner, dropped_row
+from dclm.remote_retry import collect_retries
+from pipelines.extract import DEFAULT_TIME_LIMIT_S, EXTRACT_STEP, iter_extracted, size_cap, worker_peak_rss_mib
+from pipelines.recipe_steps import DROPPED_SCHEMA, StepRunner, dropped_row, probe_schema
 
 READ_STEP = "read"
 
@@ -26,34 +31,38 @@ def dropped_path(job: ShardJob) -> str:
     return f"{head}/dropped/{name}"
 
 
-class _DroppedSample:
-    """Keeps the first ``limit`` dropped pages of a shard (all when limit is None)."""
+class _DroppedSink:
+    """Streams the first ``limit`` dropped pages of a shard (all when limit is None) to a writer."""
 
-    def __init__(self, limit):
+    def __init__(self, writer: ShardWriter, limit):
+        self.writer = writer
         self.limit = limit
-        self.rows: list[dict] = []
 
     def __call__(self, page, step, reason, signals) -> None:
-        if self.limit is None or len(self.rows) < self.limit:
-            self.rows.append(dropped_row(page, step, reason, signals))
+        if self.limit is None or self.writer.rows_accepted < self.limit:
+            self.writer.write(dropped_row(page, step, reason, signals))
 
 
-def _run_recipe(job: ShardJob, ledger: ShardLedger, pages: Iterable[dict]) -> dict:
+def _run_recipe(job: ShardJob, ledger: ShardLedger, pages: Iterable[dict], base_schema: pa.Schema) -> None:
+    """Stream ``pages`` through the job's recipe steps into the kept and dropped files."""
     params = job.params
     recipe = load_recipe(params["recipe_path"], params.get("source"), announce=False)
+    annotate = bool(params.get("annotate"))
     ledger.details["recipe"] = recipe.name
     ledger.details["recipe_sha256"] = recipe.digest
-    ledger.details["annotate"] = bool(params.get("annotate"))
+    ledger.details["annotate"] = annotate
     start, end = params.get("step_range") or (0, len(recipe.steps))
-    sample = _DroppedSample(params.get("dropped_sample"))
-    runner = StepRunner(recipe.steps[start:end], ledger, annotate=bool(params.get("annotate")), dropped_sink=sample)
-    kept = list(runner.run(pages))
-    write_rows(job.output, kept, schema_for(kept) if kept else CORE_SCHEMA)
-    write_rows(dropped_path(job), sample.rows)
-    ledger.details["dropped_rows_written"] = len(sample.rows)
-    ledger.finish()
-    ledger.write(job.ledger)
-    return ledger.to_dict()
+    steps = recipe.steps[start:end]
+    with ShardWriter(dropped_path(job), DROPPED_SCHEMA) as dropped:
+        runner = StepRunner(steps, ledger, annotate=annotate,
+                            dropped_sink=_DroppedSink(dropped, params.get("dropped_sample")))
+        with ShardWriter(job.output, base_schema=base_schema) as kept:
+            for page in runner.run(pages):
+                kept.write(page)
+            if kept.rows_accepted == 0:
+                kept.empty_schema = probe_schema(steps, annotate, base_schema)
+    ledger.details["dropped_rows_written"] = dropped.rows_written
+    ledger.details["schema_rewrites"] = kept.rewrites
 
 
 def _counted_rows(path: str, ledger: ShardLedger) -> Iterable[dict]:
@@ -64,11 +73,22 @@ def _counted_rows(path: str, ledger: ShardLedger) -> Iterable[dict]:
         yield row
 
 
+def _finish(ledger: ShardLedger, job: ShardJob, retries) -> dict:
+    ledger.details["remote_retries"] = dict(sorted(retries.items()))
+    ledger.details["worker_peak_rss_mib"] = worker_peak_rss_mib()
+    ledger.finish()
+    # The ledger goes last: an output without its ledger is an unfinished shard on resume.
+    ledger.write(job.ledger)
+    return ledger.to_dict()
+
+
 def filter_shard(job: ShardJob) -> dict:
     """``dclm filter`` for one Parquet shard."""
     ledger = ShardLedger(shard=job.name, stage="filter", input=job.input, output=job.output)
     ledger.step(READ_STEP)
-    return _run_recipe(job, ledger, _counted_rows(job.input, ledger))
+    with collect_retries() as retries:
+        _run_recipe(job, ledger, _counted_rows(job.input, ledger), read_schema(job.input))
+    return _finish(ledger, job, retries)
 
 
 def run_shard(job: ShardJob) -> dict:
@@ -76,7 +96,10 @@ def run_shard(job: ShardJob) -> dict:
     ledger = ShardLedger(shard=job.name, stage="run", input=job.input, output=job.output)
     params = job.params
     ledger.step(EXTRACT_STEP)  # first in the ledger, before the recipe's steps
-    pages = iter_extracted(job.input, posixpath.basename(job.input), ledger,
-                           extractor=params.get("extractor", "resiliparse"),
-                           time_limit_s=params.get("time_limit_s", DEFAULT_TIME_LIMIT_S))
-    return _run_recipe(job, ledger, pages)
+    with collect_retries() as retries:
+        pages = iter_extracted(job.input, posixpath.basename(job.input), ledger,
+                               extractor=params.get("extractor", "resiliparse"),
+                               time_limit_s=params.get("time_limit_s", DEFAULT_TIME_LIMIT_S),
+                               max_bytes=size_cap(params))
+        _run_recipe(job, ledger, pages, CORE_SCHEMA)
+    return _finish(ledger, job, retries)

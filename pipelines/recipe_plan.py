@@ -105,3 +105,14 @@ def _run_segments(stage: str, recipe: Recipe, inputs: list[str], output_dir: str
             return code
         shards = resolve_parquet_inputs([target])
     return EXIT_OK
+
+
+def run_recipe(stage: str, recipe: Recipe, inputs: list[str], output_dir: str, params: dict,
+               first_work: Callable, later_work: Callable, *, ray_address: Optional[str],
+               num_cpus: Optional[int], progress: bool, force: bool) -> int:
+    """A whole recipe over its inputs: one stage when every step is local, else segments."""
+    execution = dict(ray_address=ray_address, num_cpus=num_cpus, progress=progress, force=force)
+    if any(is_global(step) for step in recipe.steps):
+        return run_recipe_segments(stage, recipe, inputs, output_dir, params, first_work, later_work,
+                                   **execution)
+    return run_stage(stage, plan_jobs(inputs, output_dir, params), first_work, output_dir, params, **execution)

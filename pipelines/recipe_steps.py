@@ -15,12 +15,26 @@ import json
 import time
 from typing import Callable, Iterable, Iterator, Optional
 
+import pyarrow as pa
+
 from dclm.ledger import ShardLedger, StepCounts
+from dclm.parquet_schema import CORE_SCHEMA, batch_schema, settle
 from dclm.recipe import RecipeStep
+from filters.operator import FILTER
 
 ANNOTATE_DROPPED_AT = "annotate_dropped_at"
 _CORE = {"id", "url", "text", "source", "date", "metadata"}
 DroppedSink = Callable[[dict, RecipeStep, str, dict], None]
+# dropped/ shards have one shape whatever the recipe: the signals are JSON.
+DROPPED_SCHEMA = pa.schema(list(CORE_SCHEMA) + [pa.field("dropped_step", pa.string()),
+                                                pa.field("dropped_reason", pa.string()),
+                                                pa.field("dropped_signals", pa.string())])
+# An English paragraph for probing which columns a recipe adds (see probe_schema).
+_PROBE_TEXT = ("The town council met on Tuesday evening to discuss the plan for the new library. "
+               "Most of the members said that the old building was too small and that it had been "
+               "in poor repair for many years. The mayor thanked the residents who came to the meeting "
+               "and asked them to send their ideas to the council before the end of the month.\n"
+               "A final decision on the design will be made in the spring, after the budget is approved.")
 
 
 def reason_for(step: RecipeStep) -> str:
@@ -106,3 +120,29 @@ def dropped_row(page: dict, step: RecipeStep, reason: str, signals: dict) -> dic
         "dropped_signals": json.dumps({**{k: v for k, v in page.items() if k not in _CORE}, **signals},
                                       sort_keys=True, default=str),
     }
+
+
+def probe_schema(steps: list[RecipeStep], annotate: bool, base: pa.Schema = CORE_SCHEMA) -> pa.Schema:
+    """The columns a shard gets from these steps, learnt by passing one probe page through them.
+
+    A shard in which every page was dropped has no rows to infer its schema
+    from, yet readers of the whole run (top-fraction selection, ``dclm select``)
+    expect the columns its siblings have. Filters never change a page, so the
+    probe passes them by (recording their signals in annotate mode); a step
+    that fails or empties the probe is skipped, so later enrichers still run.
+    """
+    page: dict = {name: None for name in base.names}
+    page.update(id="probe", url="https://www.example.org/library-plan", text=_PROBE_TEXT,
+                source="probe", date="", metadata={})
+    for step in steps:
+        try:
+            if step.op.kind == FILTER:
+                if annotate and step.is_filter:
+                    page = {**page, **step.signal_columns(step.op.signals(page, **step.kwargs))}
+                continue
+            produced = step.op.func(page, **step.kwargs)
+        except Exception:  # the probe is a guess at the columns, never a reason to fail
+            continue
+        if produced:
+            page = produced[0]
+    return settle(batch_schema([page], base))
