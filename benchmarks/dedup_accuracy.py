@@ -8,20 +8,33 @@ process, its candidate pairs joined into clusters by union-find.
 
 Ground truth: a sample of whole families (~2,500 documents); the exact
 Jaccard similarity of every pair in it, from the string shingles (each
-distinct shingle string numbered, so no hashing is involved). Scores:
+distinct shingle string numbered, so no hashing is involved). A *cluster*
+is a kept document together with the documents removed in its favour (the
+``minhash_cluster`` column names it); a document kept on its own is a
+cluster of one. Scores, a false positive being a pair with J < 0.7:
 
-* recall: share of pairs with J >= 0.85 that end in the same cluster
-  (goal >= 0.95);
-* precision: share of same-cluster pairs that are not false positives, a
-  false positive being J < 0.7 (goal >= 0.98); pairs with 0.7 <= J < 0.85
-  are neither required nor wrong. Reported for all same-cluster pairs and
-  for "removed" pairs (a removed document and its kept representative);
-* the same two scores for raw LSH candidate pairs, before clustering.
+* removed-pair precision (the issue's goal, >= 0.98): over the pairs
+  (removed document, the kept document it was removed for), the share that
+  are not false positives. This is what a removal claims: "this text is
+  already in the output, as that document";
+* cluster precision: over all pairs of documents in one cluster, the share
+  that are not false positives. Stricter: two removed members of a cluster
+  are each close to the keeper but may be far from each other;
+* cluster recall: share of pairs with J >= 0.85 that end in one cluster
+  (goal >= 0.95); pairs with 0.7 <= J < 0.85 are neither required nor wrong;
+* pair dedup recall: share of pairs with J >= 0.85 of which at least one
+  document is removed, i.e. that do not both survive. A pair split between
+  two clusters still counts here when one of them was removed;
+* candidate recall and precision: the same for raw LSH candidate pairs.
 
-Columns: ours; ours with ``verify_threshold`` (candidates checked against
-the full signatures); datasketch; and an oracle that clusters the exact pairs
-with J >= 0.8 of the sample: its precision shows how much transitive
-clustering alone costs on this data (siblings of one base can be far apart).
+Columns: ``ours`` (the defaults: candidate edges checked at
+``--verify``, each removed document checked against its keeper at
+``--keeper``; see ``dedup/candidate_verification.py`` and
+``dedup/keeper_check.py``); ``ours-keeper`` (the keeper check alone);
+``ours-plain`` (no check: whole connected components, as FineWeb and DCLM
+do); datasketch; and an oracle that clusters the exact pairs with J >= 0.8
+of the sample transitively: its precision shows what transitive clustering
+alone costs on this data (siblings of one base can be far apart).
 
     python benchmarks/dedup_accuracy.py --data /tmp/neardup --num-docs 50000
 """
@@ -43,7 +56,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from dedup.jaccard import all_pairs_jaccard  # noqa: E402
 from dedup.lsh_buckets import candidate_pairs  # noqa: E402
 from dedup.minhash import estimated_jaccard, lsh_band_keys, s_curve  # noqa: E402
-from dedup.minhash_config import MinHashConfig  # noqa: E402
+from dedup.minhash_config import (DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD,  # noqa: E402
+                                   MinHashConfig)
 from dedup.minhash_dedup import CLUSTER_COLUMN, minhash_dedup_annotations  # noqa: E402
 from dedup.shard_sketch import text_signatures  # noqa: E402
 from dedup.shingles import word_ngrams  # noqa: E402
@@ -132,16 +146,24 @@ def exact_jaccard_matrix(texts: list[str], ngram: int) -> np.ndarray:
     return all_pairs_jaccard(sets)
 
 
-def score(same: np.ndarray, sim: np.ndarray) -> dict:
-    """Recall / precision of a boolean 'grouped together' matrix (upper triangle)."""
+def score(same: np.ndarray, sim: np.ndarray, kept: np.ndarray | None = None) -> dict:
+    """Recall / precision of a boolean 'grouped together' matrix (upper triangle).
+
+    With ``kept`` (per document), also the pair dedup recall: the share of
+    pairs J >= 0.85 that do not both survive.
+    """
     upper = np.triu(np.ones_like(same, dtype=bool), k=1)
     positives = upper & (sim >= RECALL_AT)
     grouped = upper & same
     false_pos = grouped & (sim < FALSE_POSITIVE_BELOW)
-    return {"pairs_J>=0.85": int(positives.sum()),
-            "recall": float((positives & same).sum() / max(1, positives.sum())),
-            "grouped_pairs": int(grouped.sum()), "false_positives": int(false_pos.sum()),
-            "precision": float(1 - false_pos.sum() / max(1, grouped.sum()))}
+    result = {"pairs_J>=0.85": int(positives.sum()),
+              "recall": float((positives & same).sum() / max(1, positives.sum())),
+              "grouped_pairs": int(grouped.sum()), "false_positives": int(false_pos.sum()),
+              "precision": float(1 - false_pos.sum() / max(1, grouped.sum()))}
+    if kept is not None:
+        both_kept = kept[:, None] & kept[None, :]
+        result["dedup_recall"] = float((positives & ~both_kept).sum() / max(1, positives.sum()))
+    return result
 
 
 def removed_pair_score(reps: list[str], ids: list[str], sim: np.ndarray) -> dict:
@@ -178,8 +200,10 @@ def main() -> None:
     parser.add_argument("--bands", type=int, default=14)
     parser.add_argument("--rows", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verify", type=float, default=0.75,
-                        help="verify_threshold of the second run of ours")
+    parser.add_argument("--verify", type=float, default=DEFAULT_VERIFY_THRESHOLD,
+                        help="verify_threshold (candidate edges) of ours")
+    parser.add_argument("--keeper", type=float, default=DEFAULT_KEEPER_THRESHOLD,
+                        help="keeper_threshold of ours and ours-keeper")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
 
@@ -190,14 +214,17 @@ def main() -> None:
     table = pq.ParquetDataset(paths).read(columns=["id", "text", "source_id"])
     ids = table.column("id").to_pylist()
     texts = table.column("text").to_pylist()
-    config = MinHashConfig(num_bands=args.bands, rows_per_band=args.rows)
+    config = MinHashConfig(num_bands=args.bands, rows_per_band=args.rows,
+                           verify_threshold=args.verify, keeper_threshold=args.keeper)
     print(f"{len(ids)} docs in {len(paths)} shards; {args.bands}x{args.rows} bands, "
           f"{config.ngram}-grams")
 
-    verified = dataclasses.replace(config, verify_threshold=args.verify)
-    (ours, ours_s), (ours_v, ours_v_s) = run_ours(paths, [config, verified])
-    print(f"ours: {ours_s:.1f}s ({len(ids) / ours_s:.0f} docs/s, 2 CPUs); "
-          f"verified at {args.verify}: {ours_v_s:.1f}s")
+    keeper_only = dataclasses.replace(config, verify_threshold=None)
+    plain = dataclasses.replace(keeper_only, keeper_threshold=None)
+    (ours, ours_s), (ours_k, ours_k_s), (ours_p, ours_p_s) = run_ours(
+        paths, [config, keeper_only, plain])
+    print(f"ours: {ours_s:.1f}s ({len(ids) / ours_s:.0f} docs/s, 2 CPUs); keeper check "
+          f"alone: {ours_k_s:.1f}s; no check: {ours_p_s:.1f}s")
     theirs, theirs_pairs, theirs_s = run_datasketch(ids, texts, config)
     print(f"datasketch: {theirs_s:.1f}s ({len(ids) / theirs_s:.0f} docs/s, 1 CPU)")
 
@@ -231,15 +258,18 @@ def main() -> None:
     rates = single_core_sketch_rates(s_texts, config)
     print(f"single-core sketching of the sample, docs/s: {rates}")
     report = {"docs": len(ids), "sample": len(s_ids), "bands": args.bands, "rows": args.rows,
-              "verify_threshold": args.verify, "single_core_sketch_docs_per_s": rates,
-              "seconds": {"ours": round(ours_s, 2), "ours_verified": round(ours_v_s, 2),
-                          "datasketch": round(theirs_s, 2)}}
-    methods = (("ours", ours, ours_cand), ("ours_verified", ours_v, ours_v_cand),
+              "verify_threshold": args.verify, "keeper_threshold": args.keeper,
+              "single_core_sketch_docs_per_s": rates,
+              "seconds": {"ours": round(ours_s, 2), "ours_keeper": round(ours_k_s, 2),
+                          "ours_plain": round(ours_p_s, 2), "datasketch": round(theirs_s, 2)}}
+    methods = (("ours", ours, ours_v_cand), ("ours_keeper", ours_k, ours_cand),
+               ("ours_plain", ours_p, ours_cand),
                ("datasketch", theirs, theirs_cand), ("oracle_J>=0.8", oracle, oracle_cand))
     for name, reps, cand in methods:
         rep = np.array([reps[d] for d in s_ids])
         same = rep[:, None] == rep[None, :]
-        report[name] = {"clusters": score(same, sim), "candidates": score(cand, sim),
+        kept = rep == np.array(s_ids)
+        report[name] = {"clusters": score(same, sim, kept), "candidates": score(cand, sim),
                         "removed": removed_pair_score(list(rep), s_ids, sim),
                         "removed_total": sum(1 for d, r in reps.items() if r != d),
                         "by_jaccard": by_jaccard_bin(same, sim, config)}
@@ -252,15 +282,18 @@ def main() -> None:
 
 def print_report(report: dict) -> None:
     names = report["columns"]
-    short = {"ours": "ours", "ours_verified": f"ours+v{report['verify_threshold']}",
+    short = {"ours": "ours", "ours_keeper": "ours-keeper", "ours_plain": "ours-plain",
              "datasketch": "datasketch", "oracle_J>=0.8": "oracle.8"}
     print(f"\nsample {report['sample']} docs; recall at J>={RECALL_AT}, "
           f"false positive J<{FALSE_POSITIVE_BELOW}; oracle = exact pairs J>=0.8 "
-          f"(sample only)")
+          f"(sample only); ours checks candidates at J>={report['verify_threshold']} and "
+          f"removals against the keeper at J>={report['keeper_threshold']}, "
+          f"ours-keeper only the latter")
     print(f"{'':24}" + "".join(f"{short[n]:>13}" for n in names))
     lines = [("docs removed *", lambda r: r["removed_total"]),
              ("pairs J>=0.85", lambda r: r["clusters"]["pairs_J>=0.85"]),
              ("cluster recall", lambda r: f"{r['clusters']['recall']:.4f}"),
+             ("pair dedup recall", lambda r: f"{r['clusters']['dedup_recall']:.4f}"),
              ("cluster precision", lambda r: f"{r['clusters']['precision']:.4f}"),
              ("  same-cluster pairs", lambda r: r["clusters"]["grouped_pairs"]),
              ("  false positives", lambda r: r["clusters"]["false_positives"]),

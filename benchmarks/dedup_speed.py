@@ -15,17 +15,28 @@ can, the removed ones) as Parquet:
 * datasketch: ``MinHash`` + ``MinHashLSH`` in one process (it has no
   parallel mode), candidate pairs joined by union-find, lowest id kept.
 
+A fourth run, ``ray_idle``, is the floor under ours: the same embedded Ray
+runtime with one worker per CPU, our modules imported, and no data; its
+settled PSS (after start-up) is reported next to its peak.
+
 Each runs in its own subprocess; this parent samples the process *tree*
 (the child, and for ours the Ray daemons and workers it starts) every
-0.2 s and reports the peak of the summed RSS and of the summed PSS (which
-counts a shared page once, split among its users: Ray's object store and
-forked workers share a lot), and the CPU time of the tree. Throughput is
-given two ways: documents per second of wall time per CPU used (for ours
-with and without the Ray runtime's start-up, which a long run pays once),
-and documents per CPU-second of the whole tree, which other jobs on a
-shared machine do not distort.
+0.2 s (``dedup_tree_sampler``) and reports the peak of the summed RSS and
+of the summed PSS (which counts a shared page once, split among its users:
+Ray's object store and forked workers share a lot), the PSS at that peak by
+role (Ray daemons, Ray workers, the job's own processes) and the CPU time
+of the tree. Ours minus ``ray_idle`` is the memory our dedup adds to an idle
+runtime. Throughput is given two ways: documents per second of wall time
+per CPU used (for ours with and without the Ray runtime's start-up, which a
+long run pays once), and documents per CPU-second of the whole tree, which
+other jobs on a shared machine do not distort.
 
     python benchmarks/dedup_speed.py --data /tmp/neardup --cpus 2
+
+datatrove 0.10 hashes ``str`` shingles with xxhash, which xxhash 4 (our
+environment's) refuses; ``--datatrove-python`` runs its child under another
+interpreter, e.g. a venv that adds ``xxhash<4`` in front of this one's
+packages (a ``.pth`` file naming this venv's site-packages).
 """
 from __future__ import annotations
 
@@ -36,10 +47,11 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.dedup_tree_sampler import TreeSampler, pss_by_role  # noqa: E402
 
 NGRAM, BANDS, ROWS = 5, 14, 8
 
@@ -52,8 +64,9 @@ def run_ours(data: str, work: str, cpus: int) -> dict:
     started = time.monotonic()
     import ray
 
-    ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    from dclm.executor import ensure_ray
+
+    ensure_ray(None, cpus)          # the CLI's embedded runtime, settings and all
     ready = time.monotonic()
     from dedup.minhash_config import MinHashConfig
     from pipelines.dedup_methods import minhash_method
@@ -153,101 +166,41 @@ def run_datasketch(data: str, work: str, cpus: int) -> dict:
                        "query_cluster_write": round(done - signed, 3)}}
 
 
-RUNNERS = {"ours": run_ours, "datatrove": run_datatrove, "datasketch": run_datasketch}
+def _import_our_modules(seconds: float) -> int:
+    """Ray task of the idle baseline: load what a dedup task loads, then wait."""
+    import dedup.minhash_dedup  # noqa: F401
+    import pipelines.dedup_write  # noqa: F401
+    time.sleep(seconds)
+    return os.getpid()
 
 
-def _proc_tree(root: int) -> list[int]:
-    """``root`` and all its descendants, from /proc (Linux; no psutil needed)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # Field 4 (ppid) follows the ")" that closes the command name.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
+def run_ray_idle(data: str, work: str, cpus: int) -> dict:
+    """The floor under ours: the embedded runtime with one idle worker per CPU.
 
-
-def _rss_pss_kib(pid: int) -> tuple[int, int]:
-    rss = pss = 0
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                if line.startswith("Rss:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("Pss:"):
-                    pss = int(line.split()[1])
-    except OSError:
-        pass
-    return rss, pss
-
-
-def _cpu_ticks(pid: int) -> int:
-    """utime + stime of a process so far, in clock ticks."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])        # fields 14 and 15 of stat
-
-
-def _name(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            parts = fh.read().split(b"\0")
-    except OSError:
-        return "?"
-    words = [os.path.basename(p.decode(errors="replace")) for p in parts if p][:3]
-    return " ".join(words)[:60]
-
-
-class TreeSampler(threading.Thread):
-    """Peak summed RSS and PSS, and total CPU time, of a process tree.
-
-    CPU time is the sum over every process ever seen in the tree of its last
-    sampled utime + stime (at most one interval of a process's end is
-    missed). Unlike wall time it barely moves when other jobs share the
-    machine, so it is the figure to compare on a busy host.
+    The same runtime as ours (``ensure_ray``), every worker started and our
+    modules imported in it and in the driver, and no data.
     """
+    started = time.monotonic()
+    import ray
 
-    def __init__(self, pid: int, interval: float = 0.2):
-        super().__init__(daemon=True)
-        self.root = pid
-        self.interval = interval
-        self.peak_rss = self.peak_pss = 0
-        self.peak_processes = 0
-        self.peak_detail: list = []
-        self.ticks: dict[int, int] = {}
-        self.stop = threading.Event()
+    from dclm.executor import ensure_ray
+    from pipelines.dedup_stage import run_dedup  # noqa: F401  (as the driver of ours)
 
-    @property
-    def cpu_seconds(self) -> float:
-        return sum(self.ticks.values()) / os.sysconf("SC_CLK_TCK")
+    ensure_ray(None, cpus)
+    task = ray.remote(_import_our_modules)
+    # All tasks at once, each holding a CPU for a while: one worker per CPU.
+    pids = ray.get([task.remote(4.0) for _ in range(cpus)])
+    time.sleep(2.0)
+    # The sampler's peak includes start-up (workers being set up run as two
+    # processes for a moment); the floor a long run sits on is the settled tree.
+    settled = pss_by_role(os.getpid())
+    ray.shutdown()
+    return {"docs": 0, "workers": len(set(pids)), "seconds": time.monotonic() - started,
+            "cpus": cpus, "settled_pss_mib": settled}
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            tree = _proc_tree(self.root)
-            sizes = [_rss_pss_kib(pid) for pid in tree]
-            for pid in tree:
-                self.ticks[pid] = max(self.ticks.get(pid, 0), _cpu_ticks(pid))
-            rss, pss = sum(r for r, _ in sizes) * 1024, sum(p for _, p in sizes) * 1024
-            if pss > self.peak_pss:
-                self.peak_processes = len(tree)
-                self.peak_detail = sorted(((p // 1024, _name(pid)) for pid, (_, p) in
-                                           zip(tree, sizes)), reverse=True)
-            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
-            self.stop.wait(self.interval)
+
+RUNNERS = {"ours": run_ours, "datatrove": run_datatrove, "datasketch": run_datasketch,
+           "ray_idle": run_ray_idle}
 
 
 def measure(method: str, args: argparse.Namespace) -> dict:
@@ -255,7 +208,8 @@ def measure(method: str, args: argparse.Namespace) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     result_path = os.path.join(args.work, f"{method}.json")
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", method, "--data", args.data,
+    python = args.datatrove_python if method == "datatrove" and args.datatrove_python else sys.executable
+    cmd = [python, os.path.abspath(__file__), "--child", method, "--data", args.data,
            "--work", work, "--cpus", str(args.cpus), "--result", result_path]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sampler = TreeSampler(proc.pid)
@@ -272,7 +226,10 @@ def measure(method: str, args: argparse.Namespace) -> dict:
                   peak_rss_mib=round(sampler.peak_rss / 2**20, 1),
                   peak_pss_mib=round(sampler.peak_pss / 2**20, 1),
                   processes_at_peak=sampler.peak_processes,
+                  pss_mib_by_role_at_peak=sampler.peak_roles,
                   pss_mib_by_process_at_peak=sampler.peak_detail)
+    if not result["docs"]:                     # the idle baseline
+        return result
     result["docs_per_s_per_cpu"] = round(result["docs"] / result["seconds"] / result["cpus"], 1)
     if "seconds_without_startup" in result:
         result["docs_per_s_per_cpu_without_startup"] = round(
@@ -285,11 +242,14 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="folder of Parquet shards (id, text)")
     parser.add_argument("--work", default="/tmp/dedup_speed", help="scratch folder")
     parser.add_argument("--cpus", type=int, default=2)
-    parser.add_argument("--methods", default="ours,datatrove,datasketch")
+    parser.add_argument("--methods", default="ray_idle,ours,datatrove,datasketch")
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument("--reuse", default=None, metavar="JSON",
                         help="take these methods' results from an earlier --json instead of "
                              "rerunning them (datatrove takes long on 2 cores)")
+    parser.add_argument("--datatrove-python", default=None, metavar="PYTHON",
+                        help="interpreter of an environment with datatrove 0.10 and xxhash < 4 "
+                             "(datatrove 0.10 hashes str, which xxhash 4 refuses)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--result", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -316,6 +276,12 @@ def main() -> None:
                 ours["docs_per_s_per_cpu_without_startup"] / peer["docs_per_s_per_cpu"], 2),
             "peak_pss_ratio": round(ours["peak_pss_mib"] / peer["peak_pss_mib"], 2),
             "peak_rss_ratio": round(ours["peak_rss_mib"] / peer["peak_rss_mib"], 2)}
+        if "ray_idle" in results:
+            floor = results["ray_idle"]["settled_pss_mib"]["total"]
+            results["ours_vs_datatrove"].update(
+                ray_idle_pss_mib=floor,
+                ours_above_ray_idle_pss_mib=round(ours["peak_pss_mib"] - floor, 1),
+                ray_idle_pss_ratio=round(floor / peer["peak_pss_mib"], 2))
         print("ours vs datatrove", json.dumps(results["ours_vs_datatrove"]))
     if args.json:
         with open(args.json, "w") as fh:

@@ -4,10 +4,10 @@ Data flow (``P`` hash partitions, ``G`` shard groups; no task ever holds all
 edges, all band keys or all labels):
 
 1. per shard (done by the caller, ``dedup/minhash_dedup.py``): band rows
-   ``(band, key, doc)`` cut into ``P`` parts by key hash range;
-2. per key partition: equal ``(band, key)`` → star edges ``doc → bucket min``,
-   routed to the node partitions of both endpoints (``lsh_buckets``);
-   optionally first checked against full signatures (``candidate_verification``);
+   ``(band, key, rank, doc)`` cut into ``P`` parts by key hash range;
+2. per key partition: equal ``(band, key)`` → star edges ``doc → bucket centre``,
+   routed to the node partitions of both endpoints (``lsh_buckets``); by
+   default first checked against the stored signatures (``candidate_verification``);
 3. per node partition, repeated: large-star, then small-star, each a
    shuffle of edges between ``P`` tasks (``star_contraction``). The driver
    only collects one fingerprint per task per round to detect convergence;

@@ -52,14 +52,16 @@ def priority_values(column: pa.ChunkedArray | pa.Array | None, num_rows: int
     return np.where(np.isnan(values), -np.inf, values)
 
 
-def pick_representatives(label: np.ndarray, node: np.ndarray, ids: pa.Array,
-                         priority: np.ndarray | None
-                         ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-    """Winner of every cluster, broadcast to its members.
+def rank_clusters(label: np.ndarray, node: np.ndarray, ids: pa.Array,
+                  priority: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ordered cluster by cluster, best first, and each row's winner.
 
     Inputs are one row per clustered document: its cluster ``label``, global
-    ``node`` index, ``id`` and (optional) ``priority``. Returns
-    ``(node, winner_node, winner_id)``, one row per input row.
+    ``node`` index, ``id`` and (optional) ``priority``. Returns ``(order,
+    winner)``: ``order`` lists input row numbers sorted by label, then rank;
+    ``winner[i]`` is the input row number of the survivor of the cluster of
+    row ``order[i]``. Callers that carry more columns per row (signatures)
+    index them with these.
     """
     if priority is None:
         priority = np.zeros(len(node), dtype=np.float64)
@@ -68,14 +70,27 @@ def pick_representatives(label: np.ndarray, node: np.ndarray, ids: pa.Array,
         "rank": pa.array(-np.asarray(priority, dtype=np.float64)),   # ascending = best first
         "id": ids.cast(pa.large_string()) if len(ids) else pa.array([], pa.large_string()),
         "node": pa.array(np.asarray(node, dtype=np.int64)),
+        "row": pa.array(np.arange(len(node), dtype=np.int64)),
     })
     table = table.sort_by([("label", "ascending"), ("rank", "ascending"),
                            ("id", "ascending"), ("node", "ascending")])
+    order = table.column("row").to_numpy()
     sorted_label = table.column("label").to_numpy()
     starts = np.ones(len(sorted_label), dtype=bool)
     starts[1:] = sorted_label[1:] != sorted_label[:-1]
     first_of_group = np.flatnonzero(starts)[np.cumsum(starts) - 1]
-    winner_rows = pa.array(first_of_group, pa.int64())
-    return (table.column("node").to_numpy(),
-            table.column("node").to_numpy()[first_of_group],
-            table.column("id").take(winner_rows).combine_chunks())
+    return order, order[first_of_group]
+
+
+def pick_representatives(label: np.ndarray, node: np.ndarray, ids: pa.Array,
+                         priority: np.ndarray | None
+                         ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Winner of every cluster, broadcast to its members.
+
+    Same inputs as ``rank_clusters``. Returns ``(node, winner_node,
+    winner_id)``, one row per input row, ordered as ``rank_clusters`` orders.
+    """
+    node = np.asarray(node, dtype=np.int64)
+    order, winner = rank_clusters(label, node, ids, priority)
+    winner_id = ids.take(pa.array(winner, pa.int64())) if len(ids) else pa.array([], pa.string())
+    return node[order], node[winner], winner_id

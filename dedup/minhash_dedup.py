@@ -8,17 +8,21 @@
 2. cluster, ``P`` tasks per step (``components``): labels per node; with
    ``verify_threshold``, candidate edges are first checked against the full
    signatures (``candidate_verification``);
-3. join, one task per shard group: each clustered node gets its ``id`` and
-   keep-rule value, rows routed by cluster label;
-4. pick, one task per label partition: the cluster's survivor
-   (``keep_rule``), broadcast to the members, routed back by shard group;
+3. join, one task per shard group: each clustered node gets its ``id``,
+   keep-rule value and stored signature, rows routed by cluster label;
+4. pick, one task per label partition: the cluster's keeper (``keep_rule``);
+   with ``keeper_threshold``, each other member is removed only if its
+   signature matches the keeper's well enough (``keeper_check``). Removals
+   are routed back by shard group; members that failed are banded again
+   from their stored signatures (one task per shard group) and go through
+   steps 2–4 among themselves, for at most ``keeper_rounds`` rounds;
 5. annotate, one task per shard group: per shard, an Arrow table aligned
-   with the shard's rows: ``minhash_cluster`` (id of the cluster's
-   survivor; a document alone is its own survivor) and ``minhash_keep``.
+   with the shard's rows: ``minhash_cluster`` (id of the document kept in
+   its place; a kept document names itself) and ``minhash_keep``.
 
-Only fingerprints and row counts ever reach the driver; the annotations
-stay in the object store until ``write_deduplicated_shards`` (or the
-caller's own writer task) consumes them. The caller owns ``ray.init``.
+Only fingerprints and counts ever reach the driver; the annotations stay in
+the object store until ``write_deduplicated_shards`` (or the caller's own
+writer task) consumes them. The caller owns ``ray.init``.
 """
 from __future__ import annotations
 
@@ -31,14 +35,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dedup.candidate_verification import verify_candidate_edges
-from dedup.components import connected_components, lsh_candidate_edges, shard_group
-from dedup.cluster_stats import cluster_size_stats, merge_cluster_stats
-from dedup.keep_rule import pick_representatives
-from dedup.lsh_buckets import partition_band_rows
+from dedup.cluster_stats import merge_cluster_stats
+from dedup.components import (ComponentsResult, connected_components, lsh_candidate_edges,
+                              shard_group)
+from dedup.keeper_check import settle_clusters, unverified_band_rows
+from dedup.lsh_buckets import center_ranks, partition_band_rows
 from dedup.minhash_config import MinHashConfig
 from dedup.partitioning import concat_parts, node_partition, split_by_partition, unpack_doc_index
 from dedup.ray_tasks import cluster_cpus, submit, transpose
-from dedup.shard_sketch import ShardMeta, sketch_shard
+from dedup.shard_sketch import ShardMeta, sketch_shard, stored_ids, stored_signatures
 from dedup.stage_timer import StageTimer
 
 CLUSTER_COLUMN = "minhash_cluster"
@@ -55,15 +60,18 @@ class MinHashDedupResult:
     annotations: list                  # refs of pa.Table(minhash_cluster, minhash_keep)
     num_partitions: int
     num_groups: int
-    rounds: int
+    rounds: int                        # star-contraction rounds, all keeper rounds
     removed: int                       # documents not kept, over all shards
     clusters: dict = field(default_factory=dict)   # merge_cluster_stats of all partitions
+    keeper_rounds: int = 1             # clustering rounds run by the keeper check
+    unverified_kept: int = 0           # failed their last check and were kept
 
 
 def _sketch_body(inputs: list, path: str, shard_index: int, config: MinHashConfig,
                  num_partitions: int) -> list:
     band_keys, doc_index, meta = sketch_shard(path, shard_index, config)
-    return [meta] + partition_band_rows(band_keys, doc_index, num_partitions)
+    return [meta] + partition_band_rows(band_keys, doc_index, num_partitions,
+                                        center_ranks(meta.ids))
 
 
 def _split_metas(inputs: list, num_metas: int) -> tuple[dict[int, ShardMeta], list]:
@@ -71,8 +79,9 @@ def _split_metas(inputs: list, num_metas: int) -> tuple[dict[int, ShardMeta], li
     return metas, inputs[num_metas:]
 
 
-def _join_body(inputs: list, num_metas: int, num_partitions: int) -> list:
-    """Attach id and keep value to clustered nodes; route rows by cluster label."""
+def _join_body(inputs: list, num_metas: int, num_partitions: int,
+               with_signatures: bool) -> list:
+    """Attach id, keep value (and signature) to clustered nodes; route by label."""
     metas, parts = _split_metas(inputs, num_metas)
     node, label = concat_parts(parts, (np.int64, np.int64))
     shard, row = unpack_doc_index(node)
@@ -90,42 +99,58 @@ def _join_body(inputs: list, num_metas: int, num_partitions: int) -> list:
     node, label = node[order], label[order]
     ids = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     priority = np.concatenate(priority) if has_priority else None
+    signatures = stored_signatures(node, metas) if with_signatures else None
     return split_by_partition(node_partition(label, num_partitions), num_partitions,
-                              label, node, ids, priority)
+                              label, node, ids, priority, signatures)
 
 
-def _pick_body(inputs: list, num_groups: int) -> list:
-    """Survivor of every cluster in this label partition, routed to member shards.
+def _pick_body(inputs: list, num_groups: int, threshold: float | None) -> list:
+    """Keepers and checked removals of this label partition's clusters.
 
-    The first output is this partition's cluster statistics (a label lives in
-    exactly one partition, so the partitions' statistics add up).
+    Outputs: this partition's statistics (a label lives in exactly one
+    partition, so they add up), then per shard group the removed
+    ``(node, keeper id)``, then per shard group the unverified nodes.
     """
     label, node = concat_parts([part[:2] for part in inputs], (np.int64, np.int64))
     ids = pa.concat_arrays([part[2] for part in inputs] + [pa.array([], pa.string())])
     with_priority = [part[3] for part in inputs if part[3] is not None]
     priority = np.concatenate(with_priority) if with_priority else None
-    node, winner_node, winner_id = pick_representatives(label, node, ids, priority)
-    stats = cluster_size_stats(label)
-    return [stats] + split_by_partition(shard_group(node, num_groups), num_groups,
-                                        node, winner_node, winner_id.cast(pa.string()))
+    with_signatures = [part[4] for part in inputs if part[4] is not None]
+    signatures = np.concatenate(with_signatures) if with_signatures else None
+    settled = settle_clusters(label, node, ids, priority, signatures, threshold)
+    removed, unverified = settled["removed_node"], settled["unverified_node"]
+    return ([settled["stats"]]
+            + split_by_partition(shard_group(removed, num_groups), num_groups, removed,
+                                 settled["removed_winner_id"].cast(pa.string()))
+            + split_by_partition(shard_group(unverified, num_groups), num_groups, unverified))
+
+
+def _reband_body(inputs: list, num_metas: int, config: MinHashConfig,
+                 num_partitions: int) -> list:
+    """Band rows of this group's unverified documents, for the next round."""
+    metas, parts = _split_metas(inputs, num_metas)
+    (node,) = concat_parts(parts, (np.int64,))
+    return unverified_band_rows(node, stored_signatures(node, metas),
+                                center_ranks(stored_ids(node, metas)), config.num_bands,
+                                config.rows_per_band, config.seed, num_partitions)
 
 
 def _annotate_body(inputs: list, num_metas: int) -> list:
     """One annotation table per shard of the group, rows aligned with the shard."""
     metas, parts = _split_metas(inputs, num_metas)
-    node, winner_node = concat_parts([part[:2] for part in parts], (np.int64, np.int64))
-    winner_id = pa.concat_arrays([part[2] for part in parts] + [pa.array([], pa.string())])
+    (node,) = concat_parts([part[:1] for part in parts], (np.int64,))
+    winner_id = pa.concat_arrays([part[1] for part in parts] + [pa.array([], pa.string())])
     shard, row = unpack_doc_index(node)
     tables = []
     for meta in inputs[:num_metas]:           # input order = order of returns
         mine = np.flatnonzero(shard == meta.shard_index)
-        # Row r takes its own id, or the survivor's id appended after the ids.
+        # Row r takes its own id, or its keeper's id appended after the ids.
         source = np.arange(meta.num_rows, dtype=np.int64)
         source[row[mine]] = meta.num_rows + np.arange(len(mine))
         cluster = pa.concat_arrays([meta.ids.cast(pa.string()),
                                     winner_id.take(pa.array(mine, pa.int64()))])
         keep = np.ones(meta.num_rows, dtype=bool)
-        keep[row[mine]] = node[mine] == winner_node[mine]
+        keep[row[mine]] = False
         tables.append(pa.table({CLUSTER_COLUMN: cluster.take(pa.array(source)),
                                 KEEP_COLUMN: pa.array(keep)}))
     return tables
@@ -135,12 +160,30 @@ def _shard_groups(num_shards: int, num_groups: int) -> list[list[int]]:
     return [list(range(g, num_shards, num_groups)) for g in range(num_groups)]
 
 
+def _cluster(band_parts: list, metas_by_group: list, P: int, config: MinHashConfig,
+             timer: StageTimer) -> ComponentsResult:
+    """Step 2 of the module docstring: band rows → labels by shard group."""
+    G = len(metas_by_group)
+    if config.verify_threshold is None:
+        edges = lsh_candidate_edges(band_parts, P)
+        timer.wait("buckets", edges)
+    else:
+        edges = lsh_candidate_edges(band_parts, P, child_groups=G)
+        timer.wait("buckets", edges)
+        edges = verify_candidate_edges(edges, metas_by_group, P, config.verify_threshold)
+        timer.wait("verify", edges)
+    clusters = connected_components(edges, P, G, config.max_rounds)
+    timer.wait("components", clusters.labels_by_group)
+    return clusters
+
+
 def minhash_dedup_annotations(shard_paths: Sequence[str], config: MinHashConfig,
                               timings: dict | None = None) -> MinHashDedupResult:
     """Cluster all shards; per-shard annotation refs (see module docstring).
 
     ``timings`` (optional) receives seconds per phase: signatures, buckets,
-    components, keep (join, pick and annotate).
+    components, keep (join, pick and annotate); later keeper rounds add to
+    the same phases.
     """
     import ray
 
@@ -153,38 +196,46 @@ def minhash_dedup_annotations(shard_paths: Sequence[str], config: MinHashConfig,
                 for s, path in enumerate(shard_paths)]
     metas = [out[0] for out in sketches]
     groups = _shard_groups(num_shards, G)
+    metas_by_group = [[metas[s] for s in group] for group in groups]
     band_parts = [out[1:] for out in sketches]
     timer.wait("signatures", sketches)
-    if config.verify_threshold is None:
-        edges = lsh_candidate_edges(band_parts, P)
-        timer.wait("buckets", edges)
-    else:
-        edges = lsh_candidate_edges(band_parts, P, child_groups=G)
-        timer.wait("buckets", edges)
-        edges = verify_candidate_edges(edges, [[metas[s] for s in group] for group in groups],
-                                       P, config.verify_threshold)
-        timer.wait("verify", edges)
-    clusters = connected_components(edges, P, G, config.max_rounds)
-    timer.wait("components", clusters.labels_by_group)
-    joined = [submit(_join_body, P, [metas[s] for s in groups[g]] + clusters.labels_by_group[g],
-                     num_metas=len(groups[g]), num_partitions=P)
-              for g in range(G)]
-    picked = [submit(_pick_body, G + 1, parts, num_groups=G) for parts in transpose(joined, P)]
-    cluster_stats = merge_cluster_stats(ray.get([out[0] for out in picked]))
-    picked_by_group = transpose([out[1:] for out in picked], G)
+    threshold = config.keeper_threshold
+    removed_by_group: list[list] = [[] for _ in range(G)]
+    stats, rounds = [], 0
+    for keeper_round in range(1, config.keeper_rounds + 1):
+        clusters = _cluster(band_parts, metas_by_group, P, config, timer)
+        rounds += clusters.rounds
+        joined = [submit(_join_body, P, metas_by_group[g] + clusters.labels_by_group[g],
+                         num_metas=len(groups[g]), num_partitions=P,
+                         with_signatures=threshold is not None)
+                  for g in range(G)]
+        picked = [submit(_pick_body, 1 + 2 * G, parts, num_groups=G, threshold=threshold)
+                  for parts in transpose(joined, P)]
+        round_stats = ray.get([out[0] for out in picked])
+        stats.extend(round_stats)
+        for g in range(G):
+            removed_by_group[g].extend(out[1 + g] for out in picked)
+        timer.mark("keep")
+        unverified = sum(s["unverified"] for s in round_stats)
+        if unverified == 0 or keeper_round == config.keeper_rounds:
+            break
+        unverified_by_group = transpose([out[1 + G:] for out in picked], G)
+        band_parts = [submit(_reband_body, P, metas_by_group[g] + unverified_by_group[g],
+                             num_metas=len(groups[g]), config=config, num_partitions=P)
+                      for g in range(G)]
     annotations: list = [None] * num_shards
     for g in range(G):
         if not groups[g]:
             continue
-        refs = submit(_annotate_body, len(groups[g]),
-                      [metas[s] for s in groups[g]] + picked_by_group[g],
+        refs = submit(_annotate_body, len(groups[g]), metas_by_group[g] + removed_by_group[g],
                       num_metas=len(groups[g]))
         for s, ref in zip(groups[g], refs):
             annotations[s] = ref
     timer.wait("keep", annotations)
     return MinHashDedupResult(annotations=annotations, num_partitions=P, num_groups=G,
-                              rounds=clusters.rounds, removed=clusters.star_edges,
-                              clusters=cluster_stats)
+                              rounds=rounds, removed=sum(s["removed"] for s in stats),
+                              clusters=merge_cluster_stats(stats), keeper_rounds=keeper_round,
+                              unverified_kept=unverified)
 
 
 def annotate_table(table: pa.Table, annotation: pa.Table,

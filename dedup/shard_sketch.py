@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from dedup.keep_rule import priority_values
 from dedup.minhash import lsh_band_keys, minhash_signatures
 from dedup.minhash_config import MinHashConfig
-from dedup.partitioning import pack_doc_index
+from dedup.partitioning import pack_doc_index, unpack_doc_index
 from dedup.shingles import shingle_batch
 
 
@@ -29,13 +29,37 @@ class ShardMeta:
     shard_index: int
     ids: pa.Array                      # the id column, as strings
     priority: np.ndarray | None        # keep-rule column as float64, or None
-    # Low 16 bits of every signature entry, only when candidates are verified:
-    # 2 bytes per hash instead of 8, and chance agreement of 2^-16 per entry.
+    # Low 16 bits of every signature entry, only when candidates or removals
+    # are checked (``MinHashConfig.keeps_signatures``): 2 bytes per hash
+    # instead of 8, and chance agreement of 2^-16 per entry.
     signatures: np.ndarray | None = None
 
     @property
     def num_rows(self) -> int:
         return len(self.ids)
+
+
+def stored_signatures(nodes: np.ndarray, metas: dict[int, ShardMeta]) -> np.ndarray:
+    """16-bit signature rows of packed doc indices, all from shards in ``metas``."""
+    shard, row = unpack_doc_index(nodes)
+    width = next(iter(metas.values())).signatures.shape[1] if metas else 0
+    out = np.zeros((len(nodes), width), dtype=np.uint16)
+    for shard_index, meta in metas.items():
+        mine = shard == shard_index
+        out[mine] = meta.signatures[row[mine]]
+    return out
+
+
+def stored_ids(nodes: np.ndarray, metas: dict[int, ShardMeta]) -> pa.Array:
+    """Ids of packed doc indices (in their order), all from shards in ``metas``."""
+    shard, row = unpack_doc_index(nodes)
+    positions, ids = [np.zeros(0, np.int64)], [pa.array([], pa.string())]
+    for shard_index, meta in metas.items():
+        mine = np.flatnonzero(shard == shard_index)
+        positions.append(mine)
+        ids.append(meta.ids.take(pa.array(row[mine])).cast(pa.string()))
+    gathered = pa.concat_arrays(ids)
+    return gathered.take(pa.array(np.argsort(np.concatenate(positions)), pa.int64()))
 
 
 def text_signatures(texts: Iterable[str | None], config: MinHashConfig) -> np.ndarray:
@@ -68,7 +92,7 @@ def sketch_shard(path: str, shard_index: int, config: MinHashConfig
 def _sketch_file(parquet: pq.ParquetFile, shard_index: int, config: MinHashConfig
                  ) -> tuple[np.ndarray, np.ndarray, ShardMeta]:
     keep_column = config.keep.column
-    verify = config.verify_threshold is not None
+    keep_signatures = config.keeps_signatures
     columns = [config.text_column, config.id_column] + ([keep_column] if keep_column else [])
     keys, ids, priorities, compact = [], [], [], []
     for batch in parquet.iter_batches(batch_size=config.batch_rows, columns=columns):
@@ -78,13 +102,13 @@ def _sketch_file(parquet: pq.ParquetFile, shard_index: int, config: MinHashConfi
         ids.append(batch.column(config.id_column).cast(pa.string()))
         if keep_column:
             priorities.append(priority_values(batch.column(keep_column), batch.num_rows))
-        if verify:
+        if keep_signatures:
             compact.append(signatures.astype(np.uint16))      # keeps the low 16 bits
     band_keys = _concat(keys, (0, config.num_bands), np.uint64)
     meta = ShardMeta(
         shard_index=shard_index,
         ids=pa.concat_arrays(ids) if ids else pa.array([], pa.string()),
         priority=_concat(priorities, (0,), np.float64) if keep_column else None,
-        signatures=_concat(compact, (0, config.num_hashes), np.uint16) if verify else None)
+        signatures=_concat(compact, (0, config.num_hashes), np.uint16) if keep_signatures else None)
     doc_index = pack_doc_index(shard_index, np.arange(len(band_keys)))
     return band_keys, doc_index, meta

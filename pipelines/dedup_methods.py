@@ -59,6 +59,8 @@ def _minhash_run(paths, timings, announce, config: MinHashConfig):
     return result.annotations, {"clusters": result.clusters["clusters"],
                                 "cluster_sizes": result.clusters,
                                 "removed": result.removed, "rounds": result.rounds,
+                                "keeper_rounds": result.keeper_rounds,
+                                "unverified_kept": result.unverified_kept,
                                 "num_partitions": result.num_partitions}
 
 
@@ -66,7 +68,9 @@ def minhash_method(config: MinHashConfig, annotate: bool = False) -> DedupMethod
     params = {"method": "minhash", "ngram": config.ngram, "num_bands": config.num_bands,
               "rows_per_band": config.rows_per_band, "seed": config.seed,
               "fold_digits": config.fold_digits, "keep": config.keep.column or "lowest_id",
-              "verify_threshold": config.verify_threshold, "text_column": config.text_column,
+              "verify_threshold": config.verify_threshold,
+              "keeper_threshold": config.keeper_threshold, "keeper_rounds": config.keeper_rounds,
+              "text_column": config.text_column,
               "id_column": config.id_column, "annotate": annotate}
     return DedupMethod("minhash", "minhash_dedup", params,
                        functools.partial(_minhash_run, config=config),

@@ -1,21 +1,24 @@
 """Driving a dedup method end to end: resume, global phases, writers, stats, exit code.
 
 A dedup is a *global* step: which documents go depends on every shard, so
-only its last phase is per shard. Phases (seconds of each go to
+only its last phase is per shard. Two phases (seconds of each go to
 ``stats.json`` under ``stage_seconds``):
 
-1. global phases of the method (MinHash: signatures, buckets, components,
-   keep; exact/URL: keys, find, annotate; BFF: ngrams, decide), always over
-   *all* input shards;
-2. write, one Ray task per shard: ``OUTPUT/<shard>.parquet``,
+1. ``decisions``: the global phases of the method (MinHash: signatures,
+   buckets, components, keep; exact/URL: keys, find, annotate; BFF: ngrams,
+   decide), always over *all* input shards, ending with one result per
+   shard, stored under ``OUTPUT/_phases/`` with a phase-done marker
+   (``pipelines.dedup_checkpoint``);
+2. ``write``, one Ray task per shard: ``OUTPUT/<shard>.parquet``,
    ``OUTPUT/dropped/<shard>.parquet``, then ``OUTPUT/ledger/<shard>.json``.
 
 Resume: when every shard's output and ledger exist (and ``run.json`` shows
 the same parameters), nothing runs and the summary is rebuilt from the
-ledgers. When only some exist (an interrupted write), phase 1 runs again —
-its result cannot be stored per shard — and only the missing shards are
-written: every method is deterministic, so the shards already written are
-the ones this run would write. ``force`` rewrites everything.
+ledgers. Otherwise a stored, matching phase 1 is reused (``stats.json``
+lists it under ``phases_reused``) and only the missing shards are written;
+without one, phase 1 runs again. Every method is deterministic, so the
+shards already written are the ones this run would write. ``force`` redoes
+everything. ``_phases/`` is deleted once every shard is written.
 """
 from __future__ import annotations
 
@@ -24,13 +27,16 @@ import sys
 import time
 from typing import Optional, TextIO
 
+from dclm import fault_hooks
 from dclm.atomic_files import exists, write_bytes_atomic
 from dclm.errors import UsageError
-from dclm.executor import ShardJob, check_run_manifest, ensure_ray, is_done, plan_jobs
+from dclm.executor import (RunReport, ShardJob, check_run_manifest, ensure_ray, is_done, note_task, plan_jobs,
+                           remove_stale_stage_temps, task_facts)
 from dclm.inputs import check_unique_names, shard_name
 from dclm.ledger import ShardLedger, read_ledger, summarize_run
 from dclm.stage import EXIT_INVARIANT, EXIT_OK, EXIT_SHARDS_FAILED, print_summary
 from dedup.ray_tasks import submit
+from pipelines import dedup_checkpoint as checkpoint
 from pipelines.dedup_methods import DedupMethod
 from pipelines.dedup_write import write_dedup_shard
 
@@ -57,38 +63,60 @@ def _needed_columns(method: DedupMethod) -> list[str]:
     return needed
 
 
-def _write_body(inputs: list, **kwargs) -> list:
-    return [write_dedup_shard(inputs, **kwargs)]        # submit() bodies return lists
+def _write_body(inputs: list, result_path: str, **kwargs) -> list:
+    # submit() bodies return lists; the facts say where and on which attempt it ran.
+    return [(write_dedup_shard([checkpoint.load_result(result_path)], **kwargs), task_facts())]
 
 
-def _write_all(method: DedupMethod, pairs: list[tuple[ShardJob, object]], progress: bool,
-               dropped_sample: Optional[int]) -> tuple[list[dict], dict[str, str]]:
-    """One writer task per ``(job, result ref)``; ledgers and failures by shard name."""
+def _write_all(method: DedupMethod, jobs: list[ShardJob], output_dir: str, progress: bool,
+               dropped_sample: Optional[int], report: RunReport) -> None:
+    """One writer task per job, reading the stored phase-1 result of its shard."""
     import ray
     from tqdm import tqdm
 
     from dclm.executor import _failure_reason
 
     pending = {}
-    for job, ref in pairs:
-        out = submit(_write_body, 1, [ref], job=job, stage=method.stage, step=method.step,
-                     annotate=method.annotate, convert=method.convert,
+    for job in jobs:
+        out = submit(_write_body, 1, result_path=checkpoint.result_path(output_dir, job.input), job=job,
+                     stage=method.stage, step=method.step, annotate=method.annotate, convert=method.convert,
                      convert_kwargs=method.convert_kwargs, dropped_sample=dropped_sample,
                      text_column=method.text_column)[0]
         pending[out] = job
-    ledgers, failed = [], {}
     bar = tqdm(total=len(pending), desc=f"{method.stage} write", unit="shard",
                disable=not progress, file=sys.stderr, dynamic_ncols=True)
     waiting = list(pending)
     while waiting:
         ready, waiting = ray.wait(waiting, num_returns=1)
+        name = pending[ready[0]].name
         try:
-            ledgers.append(ray.get(ready[0]))
+            ledger, facts = ray.get(ready[0])
         except Exception as exc:  # one shard's write failed; the others go on
-            failed[pending[ready[0]].name] = _failure_reason(exc)
+            report.failed[name] = _failure_reason(exc)
+        else:
+            report.ledgers.append(ledger)
+            note_task(report, name, facts)
         bar.update(1)
     bar.close()
-    return ledgers, failed
+
+
+def _decisions(method: DedupMethod, inputs: list[str], output_dir: str, params: dict, force: bool,
+               out: TextIO) -> tuple[dict, dict, list[str]]:
+    """Phase 1, run or reused: ``(facts, seconds per phase, phases reused)``."""
+    stored = None if force else checkpoint.stored_decisions(output_dir, inputs, params)
+    if stored is not None:
+        print(f"reusing phase {checkpoint.DECISIONS!r} of an earlier run ({checkpoint.marker_path(output_dir)}): "
+              f"skipped {', '.join(k for k in stored['seconds'] if k != 'store') or 'the global phases'}",
+              file=out)
+        return stored["facts"], dict(stored["seconds"]), [checkpoint.DECISIONS]
+    timings: dict = {}
+    refs, facts = method.run(inputs, timings, lambda line: print(line, file=out))
+    facts = json.loads(json.dumps(facts))       # as a reused phase would give it back
+    stored_at = time.monotonic()
+    checkpoint.store_decisions(output_dir, inputs, refs, params, facts, timings)
+    timings["store"] = round(time.monotonic() - stored_at, 3)
+    fault_hooks.after_phase(checkpoint.DECISIONS)
+    return facts, timings, []
 
 
 def _previous_facts(output_dir: str) -> dict:
@@ -122,40 +150,44 @@ def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
                                       sort_keys=True).encode())
     else:
         check_run_manifest(output_dir, method.stage, params)
+    remove_stale_stage_temps(output_dir)           # left by a killed earlier run
     started = time.monotonic()
-    pending = [(i, job) for i, job in enumerate(jobs) if force or not is_done(job)]
+    pending = [job for job in jobs if force or not is_done(job)]
     resumed = [job.name for job in jobs if not force and is_done(job)]
+    report = RunReport(ledgers=[], resumed=resumed, failed={}, seconds=0.0)
     extra: dict = {"params": params, "shards_resumed": sorted(resumed)}
-    ledgers: list[dict] = []
-    failed: dict[str, str] = {}
     if pending:
         _check_columns(inputs[0], _needed_columns(method))
-        timings: dict = {}
+        facts, timings, reused = {}, {}, []
         we_started = ensure_ray(ray_address, num_cpus)
         try:
             try:
-                refs, facts = method.run(inputs, timings, lambda line: print(line, file=out))
+                facts, timings, reused = _decisions(method, inputs, output_dir, params, force, out)
             except Exception as exc:  # a global phase failed: no shard can be written
                 from dclm.executor import _failure_reason
 
                 reason = f"global phase failed: {_failure_reason(exc)}"
-                failed = {job.name: reason for _, job in pending}
-                facts = {}
+                report.failed.update({job.name: reason for job in pending})
             else:
                 written = time.monotonic()
-                ledgers, failed = _write_all(method, [(job, refs[i]) for i, job in pending],
-                                             progress, dropped_sample)
+                _write_all(method, pending, output_dir, progress, dropped_sample, report)
                 timings["write"] = round(time.monotonic() - written, 3)
         finally:
             if we_started:
                 import ray
 
                 ray.shutdown()
-        extra.update({"global": facts, "stage_seconds": timings})
+        remove_stale_stage_temps(output_dir)       # left by writers whose worker died
+        extra.update({"global": facts, "stage_seconds": timings, "phases_reused": reused,
+                      "shards_retried": dict(sorted(report.retried.items())),
+                      "nodes_used": len(report.nodes)})
     else:
         extra.update(_previous_facts(output_dir))
         print(f"all {len(jobs)} shards of {output_dir} are complete; nothing to do "
               f"(use --force to redo them)", file=out)
+    if not report.failed:
+        checkpoint.drop_checkpoints(output_dir)
+    ledgers, failed = report.ledgers, report.failed
     by_name = {job.name: job for job in jobs}
     shard_ledgers = [ShardLedger.from_dict(d) for d in ledgers]
     shard_ledgers += [read_ledger(by_name[name].ledger) for name in resumed]

@@ -6,9 +6,13 @@ its output directory to the next segment. The step's keyword arguments are
 those of the recipe YAML (DCLM's names):
 
 * ``minhash_dedup(ngram=5, num_bands=14, rows_per_band=8, threshold=None,
-  keep=lowest_id, num_hashes_budget=112, verify_threshold=None, seed=1,
-  fold_digits=False)``: with ``threshold`` and no bands/rows, b × r is
-  chosen to fit it within the budget;
+  keep=lowest_id, num_hashes_budget=112, verify_threshold=default, seed=1,
+  fold_digits=False, keeper_threshold=default, keeper_rounds=8)``: with
+  ``threshold`` and no bands/rows, b × r is chosen to fit it within the
+  budget; candidate pairs are kept only if they match at
+  ``verify_threshold``, and a document is removed only if it matches its
+  cluster's survivor at ``keeper_threshold`` (``default``: ``threshold``
+  when given, else 0.8 and 0.725; null or false: off);
 * ``exact_dedup(column=text, raw=False)``;
 * ``url_dedup(column=url)``;
 * ``bff_dedup(ngram=13, threshold=0.8, min_ngram_size=ngram, fp_rate=1e-4,
@@ -30,18 +34,25 @@ GLOBAL_STEPS = ("minhash_dedup", "exact_dedup", "url_dedup", "bff_dedup")
 
 def _minhash(ngram: int = 5, num_bands: Optional[int] = None, rows_per_band: Optional[int] = None,
              threshold: Optional[float] = None, keep: Optional[str] = None,
-             num_hashes_budget: int = 112, verify_threshold: Optional[float] = None,
+             num_hashes_budget: int = 112, verify_threshold: Any = "default",
              seed: int = 1, fold_digits: bool = False, text_column: str = "text",
-             id_column: str = "id"):
+             id_column: str = "id", keeper_threshold: Any = "default",
+             keeper_rounds: Optional[int] = None):
     from dedup.minhash_config import MinHashConfig
     from pipelines.dedup_methods import minhash_method
 
+    # A check left at "default" follows the step's threshold (or takes its
+    # default); YAML's null and off (False) turn it off.
+    checks = {name: value or None for name, value in (("verify_threshold", verify_threshold),
+                                                      ("keeper_threshold", keeper_threshold))
+              if value != "default"}
+    if keeper_rounds is not None:
+        checks["keeper_rounds"] = keeper_rounds
     config = MinHashConfig.from_recipe(ngram=ngram, num_bands=num_bands,
                                        rows_per_band=rows_per_band, threshold=threshold,
                                        keep=keep, num_hashes_budget=num_hashes_budget,
-                                       verify_threshold=verify_threshold, seed=seed,
-                                       fold_digits=fold_digits, text_column=text_column,
-                                       id_column=id_column)
+                                       seed=seed, fold_digits=fold_digits,
+                                       text_column=text_column, id_column=id_column, **checks)
     return minhash_method(config)
 
 

@@ -115,8 +115,11 @@ def test_minhash_removes_plants_deterministically_and_resumes(pages, dedup_cli, 
     assert facts["clusters"] >= 12 and sum(facts["cluster_sizes"]["histogram"].values()) == facts["clusters"]
     assert stats["steps"][0]["dropped"] == {"minhash_duplicate": dropped.num_rows} == {
         "minhash_duplicate": facts["removed"]}
-    assert set(stats["stage_seconds"]) == {"signatures", "buckets", "components", "keep", "write"}
+    assert set(stats["stage_seconds"]) == {"signatures", "buckets", "verify", "components", "keep",
+                                           "store", "write"}
     assert stats["params"]["num_bands"] == 14 and stats["params"]["rows_per_band"] == 8
+    assert "keeper check" in result.out and stats["params"]["keeper_threshold"] == 0.725
+    assert facts["keeper_rounds"] >= 1 and facts["unverified_kept"] == 0
     assert "minhash_cluster" in kept.column_names
     # Same kept set with other partitioning, in another directory.
     again = tmp_path / "mh2"
@@ -241,3 +244,45 @@ def test_empty_shards_and_nulls(dedup_cli, tmp_path):
         assert result.code == 0, result
         _check_ledgers(out, 4)
         assert set(_read(out)[1].column("id").to_pylist()) == removed, method
+
+
+def test_minhash_threshold_options():
+    from dclm.cli import build_parser
+    from dclm.commands.dedup import build_method
+
+    def params(*extra):
+        args = build_parser().parse_args(["dedup", "minhash", "-i", "x", "-o", "y", *extra])
+        return build_method(args).params
+
+    default = params()
+    assert (default["num_bands"], default["rows_per_band"]) == (14, 8)
+    assert (default["verify_threshold"], default["keeper_threshold"]) == (0.8, 0.725)
+    assert default["keeper_rounds"] == 8
+    # --threshold picks b x r with the S-curve's steep part on it, and both
+    # checks follow it unless given.
+    at_07 = params("--threshold", "0.7")
+    assert (at_07["num_bands"], at_07["rows_per_band"]) == (14, 8)
+    assert (at_07["verify_threshold"], at_07["keeper_threshold"]) == (0.7, 0.7)
+    at_08 = params("--threshold", "0.8", "--keeper-threshold", "0.85")
+    assert (at_08["num_bands"], at_08["rows_per_band"]) == (9, 12)
+    assert (at_08["verify_threshold"], at_08["keeper_threshold"]) == (0.8, 0.85)
+    off = params("--verify-threshold", "off", "--keeper-threshold", "off")
+    assert (off["verify_threshold"], off["keeper_threshold"]) == (None, None)
+    with pytest.raises(SystemExit):
+        params("--keeper-threshold", "1.5")
+
+
+def test_recipe_minhash_keeper_options():
+    from pipelines.global_steps import build_global_method
+
+    def params(**kwargs):
+        return build_global_method("minhash_dedup", kwargs).params
+
+    assert (params()["verify_threshold"], params()["keeper_threshold"]) == (0.8, 0.725)
+    followed = params(threshold=0.7)                                   # both follow it
+    assert (followed["verify_threshold"], followed["keeper_threshold"]) == (0.7, 0.7)
+    assert params(threshold=0.8, keeper_threshold=0.9)["keeper_threshold"] == 0.9
+    # YAML's null and off (False) both turn a check off.
+    assert params(keeper_threshold=None)["keeper_threshold"] is None
+    assert params(verify_threshold=False)["verify_threshold"] is None
+    assert params(keeper_rounds=3)["keeper_rounds"] == 3

@@ -9,8 +9,10 @@ import pytest
 from dedup.candidate_verification import estimated_jaccard_16bit
 from dedup.components import connected_components, lsh_clusters
 from dedup.keep_rule import KeepRule, pick_representatives
-from dedup.lsh_buckets import band_rows, bucket_star_edges, candidate_pairs, partition_band_rows
-from dedup.minhash_config import MinHashConfig
+from dedup.lsh_buckets import (band_rows, bucket_star_edges, candidate_pairs, center_ranks,
+                               partition_band_rows)
+from dedup.minhash import lsh_band_keys
+from dedup.minhash_config import DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD, MinHashConfig
 from dedup.minhash_dedup import (CLUSTER_COLUMN, KEEP_COLUMN, annotate_table,
                                  minhash_dedup_annotations, run_minhash_dedup)
 from dedup.partitioning import pack_doc_index
@@ -59,17 +61,29 @@ def test_local_star_contraction_equals_union_find(kind):
         assert np.array_equal(node, ref_node) and np.array_equal(label, ref_label)
 
 
-def test_bucket_stars_have_the_components_of_all_candidate_pairs():
+@pytest.mark.parametrize("ranked", [False, True])
+def test_bucket_stars_have_the_components_of_all_candidate_pairs(ranked):
     rng = np.random.default_rng(4)
     keys = rng.integers(0, 6, size=(60, 5)).astype(np.uint64)   # many collisions
     docs = pack_doc_index(2, np.arange(60))
-    parts = partition_band_rows(keys, docs, 3)
+    rank = rng.permutation(60).astype(np.uint64) if ranked else None
+    parts = partition_band_rows(keys, docs, 3, rank)
     star = [bucket_star_edges(*part) for part in parts]
     child = np.concatenate([c for c, _ in star])
     parent = np.concatenate([p for _, p in star])
     assert np.all(child > parent)
     big, small = candidate_pairs(keys, docs)
     assert np.array_equal(union_find_labels(child, parent)[1], union_find_labels(big, small)[1])
+    # Every edge of a bucket touches its centre: the member of lowest rank.
+    order = np.arange(60, dtype=np.uint64) if rank is None else rank
+    band, key = 0, keys[0, 0]
+    members = np.flatnonzero(keys[:, band] == key)
+    centre = docs[members[np.argmin(order[members])]]
+    in_bucket = set(docs[members].tolist())
+    star_edges = {(c, p) for c, p in zip(child.tolist(), parent.tolist())
+                  if c in in_bucket and p in in_bucket}
+    for other in set(docs[members].tolist()) - {int(centre)}:
+        assert (max(other, int(centre)), min(other, int(centre))) in star_edges
 
 
 def test_ray_components_equal_union_find(ray_runtime):
@@ -128,10 +142,12 @@ def _write_shards(tmp_path, num_shards=3, docs_per_shard=60, seed=0):
 
 
 def _reference(paths, config):
-    """Single-process MinHash dedup: candidate pairs, union-find, keep rule.
+    """Single-process MinHash dedup: candidate pairs, union-find, keep rule, keeper check.
 
-    With verification, the edges checked are the bucket stars (member → bucket
-    minimum), as in the distributed version.
+    With verification, the edges checked are the bucket stars (member → the
+    member of lowest id hash), as in the distributed version. With the keeper check, members
+    failing it are banded again from their 16-bit signatures and clustered
+    among themselves, round after round.
     """
     keys, docs, ids, prio, sigs = [], [], [], [], []
     for s, path in enumerate(paths):
@@ -140,33 +156,51 @@ def _reference(paths, config):
         prio.extend(meta.priority.tolist() if meta.priority is not None else [0.0] * len(d))
         sigs.append(meta.signatures)
     docs, keys = np.concatenate(docs), np.concatenate(keys)
+    sig = np.concatenate(sigs) if config.keeps_signatures else None
     position = {d: i for i, d in enumerate(docs.tolist())}
-    if config.verify_threshold is None:
-        edges = candidate_pairs(keys, docs)
-    else:
-        child, parent = bucket_star_edges(*band_rows(keys, docs))
-        sig = np.concatenate(sigs)
-        rows = lambda nodes: [position[n] for n in nodes.tolist()]   # noqa: E731
-        ok = estimated_jaccard_16bit(sig[rows(child)], sig[rows(parent)]) >= config.verify_threshold
-        edges = child[ok], parent[ok]
-    node, label = union_find_labels(*edges)
-    members = {}
-    for n, lab in zip(node.tolist(), label.tolist()):
-        members.setdefault(lab, []).append(n)
-    cluster = list(ids)
-    keep = [True] * len(ids)
-    for group in members.values():
-        best = min(group, key=lambda n: (-prio[position[n]], ids[position[n]], n))
-        for n in group:
-            cluster[position[n]] = ids[position[best]]
-            keep[position[n]] = n == best
+    rows = lambda nodes: [position[n] for n in nodes.tolist()]   # noqa: E731
+    ranks = center_ranks(pa.array(ids))         # star centres: by hash of the id
+    cluster, keep = list(ids), [True] * len(ids)
+    active = docs
+    for round_ in range(config.keeper_rounds):
+        if round_ > 0:
+            keys = lsh_band_keys(sig[rows(active)].astype(np.uint64), config.num_bands,
+                                 config.rows_per_band, config.seed)
+        if config.verify_threshold is None:
+            edges = candidate_pairs(keys, active)
+        else:
+            child, parent = bucket_star_edges(*band_rows(keys, active, ranks[rows(active)]))
+            ok = (estimated_jaccard_16bit(sig[rows(child)], sig[rows(parent)])
+                  >= config.verify_threshold)
+            edges = child[ok], parent[ok]
+        members = {}
+        for n, lab in zip(*union_find_labels(*edges)):
+            members.setdefault(int(lab), []).append(int(n))
+        unverified = []
+        for group in members.values():
+            best = min(group, key=lambda n: (-prio[position[n]], ids[position[n]], n))
+            for n in group:
+                if n == best:
+                    continue
+                if (config.keeper_threshold is None or estimated_jaccard_16bit(
+                        sig[[position[n]]], sig[[position[best]]])[0] >= config.keeper_threshold):
+                    cluster[position[n]] = ids[position[best]]
+                    keep[position[n]] = False
+                else:
+                    unverified.append(n)
+        active = np.array(sorted(unverified), dtype=np.int64)
+        if not len(active):
+            break
     return cluster, keep
 
 
-@pytest.mark.parametrize("keep,verify", [(None, None), ("score", None), (None, 0.8)])
-def test_ray_dedup_equals_single_process_reference(ray_runtime, tmp_path, keep, verify):
+@pytest.mark.parametrize("keep,verify,keeper", [(None, None, None), ("score", None, None),
+                                                (None, 0.8, None), (None, None, 0.775),
+                                                ("score", 0.7, 0.85), (None, 0.8, 0.725)])
+def test_ray_dedup_equals_single_process_reference(ray_runtime, tmp_path, keep, verify, keeper):
     paths = _write_shards(tmp_path)
-    config = MinHashConfig(keep=keep, num_partitions=3, batch_rows=17, verify_threshold=verify)
+    config = MinHashConfig(keep=keep, num_partitions=3, batch_rows=17, verify_threshold=verify,
+                           keeper_threshold=keeper)
     result = minhash_dedup_annotations(paths, config)
     tables = ray.get(result.annotations)
     cluster = sum((t.column(CLUSTER_COLUMN).to_pylist() for t in tables), [])
@@ -174,6 +208,10 @@ def test_ray_dedup_equals_single_process_reference(ray_runtime, tmp_path, keep, 
     ref_cluster, ref_keep = _reference(paths, config)
     assert cluster == ref_cluster and kept == ref_keep
     assert result.removed == len(kept) - sum(kept) > 0
+    if keeper is not None and verify is None:
+        # The shards hold chains of edits, so some members fail against their
+        # keeper and need a second round.
+        assert result.keeper_rounds >= 2
 
 
 def test_keep_rule_independent_of_shard_order(ray_runtime, tmp_path):
@@ -238,5 +276,15 @@ def test_config_from_recipe():
     assert (given.num_bands, given.rows_per_band, given.num_hashes) == (14, 8, 112)
     assert given.keep == KeepRule("fasttext_hq_prob") and given.verify_threshold == 0.8
     assert MinHashConfig.from_recipe(keep="id").keep == KeepRule()
-    with pytest.raises(ValueError):
-        MinHashConfig(verify_threshold=1.5)
+    # Both checks follow the recipe's threshold unless given, and can be off.
+    assert (chosen.verify_threshold, chosen.keeper_threshold) == (0.8, 0.8)
+    assert given.keeper_threshold == 0.8
+    default = MinHashConfig.from_recipe()
+    assert (default.verify_threshold, default.keeper_threshold) == (
+        DEFAULT_VERIFY_THRESHOLD, DEFAULT_KEEPER_THRESHOLD) == (0.8, 0.725)
+    off = MinHashConfig.from_recipe(threshold=0.7, verify_threshold=None, keeper_threshold=None)
+    assert (off.verify_threshold, off.keeper_threshold, off.num_bands) == (None, None, 14)
+    assert MinHashConfig(verify_threshold=None, keeper_threshold=None).keeps_signatures is False
+    for bad in ({"verify_threshold": 1.5}, {"keeper_threshold": 0.0}, {"keeper_rounds": 0}):
+        with pytest.raises(ValueError):
+            MinHashConfig(**bad)

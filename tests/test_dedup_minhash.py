@@ -117,20 +117,44 @@ def test_candidate_rate_follows_s_curve():
         assert hits / 300 == pytest.approx(expected, abs=0.08)
 
 
-def test_choose_bands_rows_minimizes_error_area():
+def _half_point(bands: int, rows: int) -> float:
+    """The Jaccard where P(candidate) = 0.5: the middle of the S-curve's steep part."""
+    return (1 - 0.5 ** (1 / bands)) ** (1 / rows)
+
+
+def test_choose_bands_rows_minimizes_error_area_near_the_threshold():
     bands, rows = choose_bands_rows(0.8, 112)
     assert bands * rows <= 112
-    fp, fn = lsh_error_areas(0.8, bands, rows)
-    for b, r in [(14, 8), (16, 7), (8, 14), (28, 4)]:
-        other_fp, other_fn = lsh_error_areas(0.8, b, r)
+    fp, fn = lsh_error_areas(0.8, bands, rows, window=0.1)
+    for b, r in [(14, 8), (16, 7), (8, 14), (28, 4), (12, 9)]:
+        other_fp, other_fn = lsh_error_areas(0.8, b, r, window=0.1)
         assert fp + fn <= other_fp + other_fn + 1e-12
-    # The S-curve's steepest point (1/b)^(1/r) lands near the threshold.
-    assert (1 / bands) ** (1 / rows) == pytest.approx(0.8, abs=0.08)
     # Weighting false negatives up moves the curve left (more candidates).
     b2, r2 = choose_bands_rows(0.8, 112, false_positive_weight=0.1, false_negative_weight=0.9)
-    assert (1 / b2) ** (1 / r2) <= (1 / bands) ** (1 / rows)
+    assert _half_point(b2, r2) < _half_point(bands, rows)
     with pytest.raises(ValueError):
         choose_bands_rows(1.5, 112)
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
+def test_chosen_s_curve_is_steep_at_the_threshold(threshold):
+    bands, rows = choose_bands_rows(threshold, 112)
+    assert 100 <= bands * rows <= 112                  # the budget buys steepness
+    assert _half_point(bands, rows) == pytest.approx(threshold, abs=0.025)
+    assert 0.35 <= s_curve(threshold, bands, rows) <= 0.65
+    # A tenth below the threshold few pairs become candidates, a tenth above
+    # (or at J = 1) nearly all do.
+    assert s_curve(threshold - 0.1, bands, rows) < 0.25
+    assert s_curve(min(1.0, threshold + 0.1), bands, rows) > 0.8
+
+
+def test_choice_at_0_7_is_fineweb_setting_not_the_whole_range_optimum():
+    # Weighing errors over all of [0, 1] (datasketch's optimal_param) picks
+    # 12 x 9, whose P(0.7) is 0.39; the windowed choice centres the curve.
+    assert choose_bands_rows(0.7, 112, window=None) == (12, 9)
+    assert s_curve(0.7, 12, 9) == pytest.approx(0.39, abs=0.01)
+    assert choose_bands_rows(0.7, 112) == (14, 8)
+    assert abs(s_curve(0.7, 14, 8) - 0.5) < abs(s_curve(0.7, 12, 9) - 0.5)
 
 
 def test_exact_jaccard_helpers():

@@ -5,6 +5,8 @@ import argparse
 
 from dclm.errors import UsageError
 from dclm.inputs import resolve_parquet_inputs
+from dedup.minhash_config import (DEFAULT_KEEPER_ROUNDS, DEFAULT_KEEPER_THRESHOLD,
+                                   DEFAULT_VERIFY_THRESHOLD, UNSET)
 
 DESCRIPTION = """\
 Remove duplicates across all input shards. Every method writes the layout of
@@ -15,7 +17,10 @@ the other stages: OUTPUT/<shard>.parquet (kept documents), OUTPUT/dropped/
 seconds per phase).
 
   minhash  near-duplicate documents: word n-gram MinHash, LSH bands,
-           connected components; one survivor per cluster (--keep)
+           candidate pairs checked against the signatures (--verify-threshold),
+           connected components; one survivor per cluster (--keep), and a
+           document is removed only if its signature matches the survivor's
+           (--keeper-threshold); members that fail are clustered again
   exact    identical text after normalization (NFKC, casefold, whitespace)
   url      identical URL after C4-style normalization
   bff      DCLM-Baseline's Bloom-filter dedup: repeated paragraphs removed,
@@ -25,9 +30,11 @@ Which copy survives: minhash keeps the lowest id (or the highest --keep
 column) of each cluster; exact, url and bff keep the first occurrence in
 shard-name order, then row order.
 
-The global phases run over all shards on every run; a rerun after an
-interruption writes only the shards that are missing (the result is
-deterministic), and a complete output directory is left alone.
+The global phases run over all shards and store their per-shard result
+under OUTPUT/_phases/ (deleted once every shard is written). A rerun after
+an interruption reuses that result when the inputs and parameters are the
+same, writes only the shards that are missing (the result is deterministic),
+and leaves a complete output directory alone.
 """
 
 
@@ -50,6 +57,12 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _fraction_or_off(text: str) -> float | None:
+    if text.lower() in ("off", "none"):
+        return None
+    return _fraction(text)
+
+
 def register(subparsers, add_execution_options) -> None:
     dedup = subparsers.add_parser("dedup", help="remove duplicates across all shards",
                                   description=DESCRIPTION,
@@ -62,13 +75,23 @@ def register(subparsers, add_execution_options) -> None:
     mh.add_argument("--rows-per-band", type=int, default=None, help="hashes per band r (default: 8)")
     mh.add_argument("--threshold", type=_fraction, default=None, metavar="J",
                     help="target Jaccard; without --num-bands/--rows-per-band, b x r is chosen "
-                         "to fit it within --hash-budget")
+                         "to fit it within --hash-budget; also the default of both checks below")
     mh.add_argument("--hash-budget", type=int, default=112, metavar="N",
                     help="most hash functions b x r when choosing by --threshold (default: 112)")
     mh.add_argument("--keep", default="lowest_id", metavar="lowest_id|COLUMN",
                     help="survivor of a cluster: lowest id (default) or highest numeric COLUMN")
-    mh.add_argument("--verify-threshold", type=_fraction, default=None, metavar="J",
-                    help="keep an LSH candidate pair only if its signatures agree on >= J")
+    mh.add_argument("--verify-threshold", type=_fraction_or_off, default=UNSET, metavar="J|off",
+                    help="keep an LSH candidate pair only if its signatures agree on >= J "
+                         f"(default: --threshold if given, else {DEFAULT_VERIFY_THRESHOLD})")
+    mh.add_argument("--keeper-threshold", type=_fraction_or_off, default=UNSET,
+                    metavar="J|off",
+                    help="remove a document only if its signature agrees with its cluster's "
+                         f"survivor on >= J (default: --threshold if given, else "
+                         f"{DEFAULT_KEEPER_THRESHOLD}); both off: remove whole clusters, "
+                         "as FineWeb does")
+    mh.add_argument("--keeper-rounds", type=int, default=DEFAULT_KEEPER_ROUNDS, metavar="N",
+                    help="rounds of re-clustering documents that failed that check; those "
+                         f"still failing are kept (default: {DEFAULT_KEEPER_ROUNDS})")
     mh.add_argument("--seed", type=int, default=1, help="hash seed (default: 1)")
     mh.add_argument("--fold-digits", action="store_true", help="treat all digits as 0")
     mh.add_argument("--text-column", default="text")
@@ -114,21 +137,21 @@ def register(subparsers, add_execution_options) -> None:
 def build_method(args: argparse.Namespace):
     """The ``DedupMethod`` for parsed arguments (also used by tests)."""
     from dedup.bff_dedup import BffConfig
-    from dedup.minhash import choose_bands_rows
     from dedup.minhash_config import MinHashConfig
     from pipelines import dedup_methods as m
 
     try:
         if args.method == "minhash":
-            bands, rows = args.num_bands, args.rows_per_band
-            if args.threshold is not None and bands is None and rows is None:
-                bands, rows = choose_bands_rows(args.threshold, args.hash_budget)
-            config = MinHashConfig(ngram=args.ngram, num_bands=bands or 14,
-                                   rows_per_band=rows or 8, seed=args.seed,
-                                   fold_digits=args.fold_digits, keep=args.keep,
-                                   text_column=args.text_column, id_column=args.id_column,
-                                   num_partitions=args.num_partitions,
-                                   verify_threshold=args.verify_threshold)
+            # Only the checks given on the command line are passed: the others
+            # follow --threshold or take their defaults, as in a recipe step.
+            checks = {name: getattr(args, name) for name in ("verify_threshold", "keeper_threshold")
+                      if getattr(args, name) is not UNSET}
+            config = MinHashConfig.from_recipe(
+                ngram=args.ngram, num_bands=args.num_bands, rows_per_band=args.rows_per_band,
+                threshold=args.threshold, keep=args.keep, num_hashes_budget=args.hash_budget,
+                seed=args.seed, fold_digits=args.fold_digits, text_column=args.text_column,
+                id_column=args.id_column, num_partitions=args.num_partitions,
+                keeper_rounds=args.keeper_rounds, **checks)
             return m.minhash_method(config, annotate=args.annotate)
         if args.method == "exact":
             return m.exact_method(args.column, raw=args.raw, id_column=args.id_column,
@@ -162,6 +185,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"  threshold J = {args.threshold}: P(candidate) there "
                   f"{config.candidate_probability(args.threshold):.3f}"
                   + (f" (b x r chosen within {args.hash_budget} hashes)" if chosen else ""))
+        verify, keeper = params["verify_threshold"], params["keeper_threshold"]
+        print("  candidate check: " + ("off" if verify is None else
+                                       f"pairs kept if their estimated Jaccard is >= {verify}"))
+        print("  keeper check: " + ("off (every other member of a cluster is removed)"
+                                    if keeper is None else
+                                    f"a document is removed only if its estimated Jaccard with "
+                                    f"the kept one is >= {keeper}"))
     code, _ = run_dedup(method, inputs, args.output, ray_address=args.ray_address,
                         num_cpus=args.num_cpus, force=args.force, progress=not args.no_progress,
                         dropped_sample=args.dropped_sample)
