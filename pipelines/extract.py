@@ -34,8 +34,19 @@ TOO_LARGE = "too_large"
 
 
 def worker_peak_rss_mib() -> int:
-    """This process's peak resident memory so far: a Ray worker's, over every shard it ran."""
-    import resource
+    """This process's peak resident memory so far: a Ray worker's, over every shard it ran.
+
+    Read from VmHWM, not getrusage: Linux carries ru_maxrss across execve, so a
+    process started by a large parent would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    import resource     # not Linux: the portable, possibly inherited figure
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 

@@ -30,8 +30,8 @@ import pyarrow.parquet as pq
 
 from conftest import REPO, SAMPLE_DIR
 
-# Fields that hold seconds measured by a clock: never equal between two runs.
-TIMING_KEYS = {"seconds", "wall_seconds", "shard_seconds", "stage_seconds"}
+# Fields measured by a clock or the kernel (seconds, peak memory): never equal between two runs.
+TIMING_KEYS = {"seconds", "wall_seconds", "shard_seconds", "stage_seconds", "worker_peak_rss_mib"}
 # Facts about how a run went (what it skipped, redid or reused, where): checked
 # on their own, by each test.
 RUN_FACT_KEYS = {"shards_resumed", "shards_retried", "nodes_used", "phases_reused"}

@@ -66,10 +66,11 @@ def _write_parquet_shard(path: Path, count: int, pages: list[dict]) -> None:
 
 def _peak_rss(function: str, job: dict) -> tuple[int, dict]:
     """Run ``pipelines.<function>(ShardJob(**job))`` in a fresh process; its peak RSS (MiB) and ledger."""
-    script = ("import json, resource, sys\nfrom dclm.executor import ShardJob\n"
+    script = ("import json, sys\nfrom dclm.executor import ShardJob\n"
+              "from pipelines.extract import worker_peak_rss_mib\n"
               f"from pipelines.{function.rpartition('.')[0]} import {function.rpartition('.')[2]} as work\n"
               "ledger = work(ShardJob(**json.loads(sys.argv[1])))\n"
-              "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+              "peak = worker_peak_rss_mib()\n"
               "print(json.dumps({'peak_mib': peak, 'ledger': ledger}))\n")
     env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"}     # what dclm.executor gives workers
     done = subprocess.run([sys.executable, "-c", script, json.dumps(job)], cwd=REPO, env=env,
