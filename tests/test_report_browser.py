@@ -2,6 +2,8 @@
 ledger's numbers, and runs none of the scripts that crawled pages carry."""
 from __future__ import annotations
 
+import os
+
 import shutil
 from pathlib import Path
 
@@ -22,14 +24,18 @@ By = pytest.importorskip("selenium.webdriver.common.by").By
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--window-size=1280,2400", "--disable-extensions"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
+    # Chromium keeps shared-memory files under $TMPDIR (--disable-dev-shm-usage) and may leave
+    # one behind at exit: give it a folder that pytest removes.
+    env = {**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("chromium"))}
+    service = webdriver.ChromeService(executable_path=CHROMEDRIVER, env=env)
+    driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()
