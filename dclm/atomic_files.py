@@ -60,10 +60,7 @@ def open_atomic(path: str) -> Iterator[BinaryIO]:
         with fs.open(temp, "wb") as fh:
             yield fh
         fault_hooks.before_publish(real)
-        if _is_local(fs):
-            os.replace(temp, real)
-        else:
-            fs.mv(temp, real)
+        os.replace(temp, real)      # local only: remote paths returned above
     except BaseException:
         try:
             fs.rm(temp)
