@@ -15,6 +15,7 @@ by sqrt(2 * (layer + 1)).
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -104,10 +105,15 @@ class Rotary(nn.Module):
         # Not persistent: derived from the config, so checkpoints need not carry it.
         self.register_buffer("inv_freq", inv_freq, persistent=False)
 
-    def tables(self, length: int, device: torch.device, dtype: torch.dtype):
-        positions = torch.arange(length, device=device, dtype=torch.float32)
-        freqs = torch.outer(positions, self.inv_freq.to(device))
-        angles = torch.cat((freqs, freqs), dim=-1)[None, :, None, :]
+    def tables(self, length: int, device: torch.device, dtype: torch.dtype,
+               positions: Optional[torch.Tensor] = None):
+        """cos/sin tables for positions 0..length-1, or for explicit ``positions`` [B, T]."""
+        if positions is None:
+            freqs = torch.outer(torch.arange(length, device=device, dtype=torch.float32), self.inv_freq.to(device))
+            angles = torch.cat((freqs, freqs), dim=-1)[None, :, None, :]
+        else:
+            freqs = positions.to(device=device, dtype=torch.float32)[..., None] * self.inv_freq.to(device)
+            angles = torch.cat((freqs, freqs), dim=-1)[:, :, None, :]
         return angles.cos().to(dtype), angles.sin().to(dtype)
 
     @staticmethod
@@ -115,8 +121,8 @@ class Rotary(nn.Module):
         first, second = x.chunk(2, dim=-1)
         return torch.cat((-second, first), dim=-1)
 
-    def forward(self, q: torch.Tensor, k: torch.Tensor):
-        cos, sin = self.tables(q.shape[1], q.device, q.dtype)
+    def forward(self, q: torch.Tensor, k: torch.Tensor, positions: Optional[torch.Tensor] = None):
+        cos, sin = self.tables(q.shape[1], q.device, q.dtype, positions)
         return q * cos + self._rotate_half(q) * sin, k * cos + self._rotate_half(k) * sin
 
 
@@ -137,15 +143,21 @@ class Attention(nn.Module):
         _trunc_normal(self.in_proj.weight, std)
         _trunc_normal(self.out_proj.weight, std / math.sqrt(2 * (self.layer_id + 1)))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, positions: Optional[torch.Tensor] = None,
+                attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         batch, length, _ = x.shape
         q, k, v = self.in_proj(x).chunk(3, dim=-1)
         q, k = self.q_norm(q), self.k_norm(k)
         shape = (batch, length, self.n_heads, self.head_dim)
-        q, k = self.rotary(q.view(shape), k.view(shape))
+        q, k = self.rotary(q.view(shape), k.view(shape), positions)
         q, k = q.to(v.dtype), k.to(v.dtype)
         v = v.view(shape)
-        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
+        if attention_mask is None:
+            out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                                                 is_causal=True)
+        else:
+            out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                                                 attn_mask=attention_mask[:, None])
         return self.out_proj(out.transpose(1, 2).reshape(batch, length, -1))
 
 
@@ -173,8 +185,9 @@ class Block(nn.Module):
         self.ffn_norm = make_norm(scale, scale.d_model)
         self.feed_forward = SwiGLU(scale, layer_id)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attention(self.attention_norm(x))
+    def forward(self, x: torch.Tensor, positions: Optional[torch.Tensor] = None,
+                attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        x = x + self.attention(self.attention_norm(x), positions, attention_mask)
         return x + self.feed_forward(self.ffn_norm(x))
 
 
@@ -200,14 +213,42 @@ class Transformer(nn.Module):
             if isinstance(module, (GainOnlyLayerNorm, RMSNorm)):
                 module.weight.fill_(1.0)
 
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """LongTensor[B, T] (T <= seq_len) -> float32 logits [B, T, vocab_size]."""
-        if input_ids.shape[-1] > self.scale.seq_len:
-            raise ValueError(f"sequence of {input_ids.shape[-1]} tokens exceeds seq_len {self.scale.seq_len}")
+    # The evaluator may pass explicit positions and an attention mask, to score
+    # several continuations of one context in a single row (dclm.evaluation.packed_choices).
+    accepts_positions_and_mask = True
+
+    def forward(self, input_ids: torch.Tensor, positions: Optional[torch.Tensor] = None,
+                attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """LongTensor[B, T] (T <= seq_len) -> float32 logits [B, T, vocab_size].
+
+        With ``positions`` (LongTensor[B, T], each < seq_len) and ``attention_mask``
+        (BoolTensor[B, T, T], True where a query may attend to a key) a row may be
+        longer than seq_len: what bounds the model is the positions it saw in training.
+        """
+        return self.project(self.hidden_states(input_ids, positions, attention_mask))
+
+    def hidden_states(self, input_ids: torch.Tensor, positions: Optional[torch.Tensor] = None,
+                      attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The final-norm outputs [B, T, d_model]; ``project`` turns (some of) them into logits.
+
+        The evaluator projects only the positions it scores: the output layer is
+        half of a micro model's forward cost, and most positions of a
+        multiple-choice prompt are never scored.
+        """
+        if (positions is None) != (attention_mask is None):
+            raise ValueError("positions and attention_mask go together")
+        if positions is None:
+            if input_ids.shape[-1] > self.scale.seq_len:
+                raise ValueError(f"sequence of {input_ids.shape[-1]} tokens exceeds seq_len {self.scale.seq_len}")
+        elif positions.numel() and int(positions.max()) >= self.scale.seq_len:
+            raise ValueError(f"position {int(positions.max())} is beyond seq_len {self.scale.seq_len}")
         x = self.tok_embeddings(input_ids)
         for layer in self.layers:
-            x = layer(x)
-        return self.output(self.norm(x)).float()
+            x = layer(x, positions, attention_mask)
+        return self.norm(x)
+
+    def project(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.output(hidden).float()
 
 
 def build_model(scale: Scale, device="cpu") -> Transformer:

@@ -29,7 +29,7 @@ import torch
 
 LOGITS_BUDGET = 1 << 26        # floats of logits per batch (256 MiB in float32)
 MAX_BATCH_TOKENS = 16384       # beyond this, CPU batches get no faster, only bigger
-SOFTMAX_ROWS = 512             # scored positions per float64 log-softmax slice
+SOFTMAX_ROWS = 2048            # scored positions per log-softmax slice (bounds the temporaries)
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,41 @@ def score_requests(model: torch.nn.Module, requests: Sequence[tuple[Sequence[int
     return [Score(logprob[i], counted[i], greedy[i]) for i in range(len(requests))]
 
 
+def scored_logits(model, input_ids: torch.Tensor, rows: list[int], columns: list[int],
+                  **packing) -> torch.Tensor:
+    """Logits [N, V] at each (row, column) of the batch: only those go through the output layer
+    when the model can stop at its hidden states (ours can), else every position does.
+    ``packing`` is the packed rows' ``positions`` and ``attention_mask``, passed to the model."""
+    at_rows = torch.as_tensor(rows, device=input_ids.device)
+    at_positions = torch.as_tensor(columns, device=input_ids.device)
+    if hasattr(model, "hidden_states") and hasattr(model, "project"):
+        hidden = model.hidden_states(input_ids, **packing)
+        return model.project(hidden[at_rows, at_positions])
+    logits = model(input_ids, **packing) if packing else logits_of(model, input_ids)
+    return logits[at_rows, at_positions]
+
+
+def target_logprobs(picked: torch.Tensor, targets: list[int]) -> tuple[list[float], list[bool]]:
+    """log p(target) under each row of logits ``picked`` [N, V], and whether it was the argmax.
+
+    The exponentials are summed in float32 after subtracting each row's maximum
+    (terms in (0, 1], so little is lost), the log and the differences in
+    float64: uniform logits still give exactly log2(V) bits, at half the cost
+    of a float64 log-softmax over the vocabulary.
+    """
+    target_ids = torch.as_tensor(targets, device=picked.device)
+    hits = (picked.argmax(dim=-1) == target_ids).cpu().tolist()
+    token_lp: list[float] = []
+    for k in range(0, len(targets), SOFTMAX_ROWS):
+        rows = picked[k:k + SOFTMAX_ROWS].float()
+        top = rows.max(dim=-1).values
+        total = torch.exp(rows - top[:, None]).sum(dim=-1)
+        chosen = rows.gather(1, target_ids[k:k + SOFTMAX_ROWS, None])[:, 0]
+        lp = (chosen.double() - top.double()) - torch.log(total.double())
+        token_lp.extend(lp.cpu().tolist())
+    return token_lp, hits
+
+
 def _score_batch(model, requests, batch: list[_Window], device, pad_id: int,
                  logprob: list[float], counted: list[int], greedy: list[bool]) -> None:
     width = max(w.hi - w.lo for w in batch)
@@ -136,19 +171,7 @@ def _score_batch(model, requests, batch: list[_Window], device, pad_id: int,
             rows.append(row)
             positions.append(t - 1 - w.lo)
             targets.append(tokens[t])
-    logits = logits_of(model, inputs.to(device))
-    picked = logits[torch.as_tensor(rows, device=logits.device),
-                    torch.as_tensor(positions, device=logits.device)]
-    target_ids = torch.as_tensor(targets, device=logits.device)
-    hits = (picked.argmax(dim=-1) == target_ids).cpu().tolist()
-    # Only the scored positions go through log-softmax, in float64 whatever the
-    # model's dtype (uniform logits give exactly log2(V) bits), in slices that
-    # bound the float64 copy to SOFTMAX_ROWS x V.
-    token_lp: list[float] = []
-    for k in range(0, len(targets), SOFTMAX_ROWS):
-        rows64 = picked[k:k + SOFTMAX_ROWS].double()
-        chosen = rows64.gather(1, target_ids[k:k + SOFTMAX_ROWS, None])[:, 0]
-        token_lp.extend((chosen - torch.logsumexp(rows64, dim=-1)).cpu().tolist())
+    token_lp, hits = target_logprobs(scored_logits(model, inputs.to(device), rows, positions), targets)
     k = 0
     for w in batch:
         n = w.hi + 1 - w.first
