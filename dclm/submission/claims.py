@@ -21,7 +21,8 @@ from dclm.submission.layout import hyperparameter_differences, hyperparameters
 
 _TOLERANCE = 1e-12          # the numbers are recomputed in the same order from the same floats
 _CORE_KEYS = {"Core", "Core_tasks", "Core_missing"}
-_EVAL_METRIC_KEYS = {"icl", "icl_centered", "icl_details", "bits_per_byte", "heldout"}
+_EVAL_METRIC_KEYS = {"icl", "icl_centered", "icl_details", "bits_per_byte", "heldout",
+                     "gold_bpb", "gold_bpb_details", "core_bpb", "core_bpb_tasks"}
 
 
 def fixed_scales(known: Optional[dict] = None) -> dict:
@@ -103,11 +104,16 @@ def _task_set_problems(report: dict, scored: set[str], where: str) -> tuple[Opti
     fixed = tasks.TASK_SETS[claimed["name"]]
     names = [spec.name for spec in fixed.tasks]
     problems = []
-    for key, value in (("items_per_task", fixed.items_per_task), ("bpb_documents", fixed.bpb_documents),
-                       ("seed", fixed.seed), ("tasks", names)):
+    fixed_fields = [("items_per_task", fixed.items_per_task), ("bpb_documents", fixed.bpb_documents),
+                    ("seed", fixed.seed), ("tasks", names)]
+    if "heldout_sets" in claimed:           # reports from before there were several sets lack it
+        fixed_fields.append(("heldout_sets", list(fixed.heldout_sets)))
+    for key, value in fixed_fields:
         if claimed.get(key) != value:
             problems.append(f"{where}: task_set.{key}: not comparable: {claimed.get(key)!r} "
                             f"(task set {fixed.name!r} fixes {value!r})")
+    gold_only = {spec.name for spec in fixed.tasks if spec.kind == tasks.BPB}
+    scored = scored | (gold_only & set((report.get("eval_metrics") or {}).get("gold_bpb") or {}))
     missing = [name for name in names if name not in scored]
     if missing:
         problems.append(f"{where}: not comparable: tasks of set {fixed.name!r} without a score: {', '.join(missing)}")
@@ -166,18 +172,48 @@ def _centered(metrics: dict, accuracies: dict[str, float], where: str, problems:
 
 
 def _bits_per_byte(metrics: dict, where: str, problems: list[str]) -> tuple[Optional[str], Optional[float]]:
+    """(the held-out set or sets, their bits per byte: the value, or the mean over several sets)."""
     claimed = metrics.get("bits_per_byte")
     if claimed is None:
         return None, None
-    if not isinstance(claimed, dict) or len(claimed) != 1 or not all(_number(v) and v > 0 for v in claimed.values()):
-        problems.append(f"{where}: eval_metrics.bits_per_byte: expected one positive number under the set's name")
+    if not isinstance(claimed, dict) or not claimed or not all(_number(v) and v > 0 for v in claimed.values()):
+        problems.append(f"{where}: eval_metrics.bits_per_byte: expected a positive number per held-out set")
         return None, None
-    (name, value), = claimed.items()
     heldout = metrics.get("heldout")
-    if isinstance(heldout, dict) and not (heldout.get("name") == name
-                                          and same_value(heldout.get("bits_per_byte"), value)):
-        problems.append(f"{where}: eval_metrics.heldout: differs from eval_metrics.bits_per_byte ({name}: {value!r})")
-    return name, value
+    if isinstance(heldout, dict) and "name" in heldout:
+        heldout = {heldout["name"]: heldout}          # the layout of reports with a single set
+    if isinstance(heldout, dict):
+        for name, value in claimed.items():
+            details = heldout.get(name)
+            if not (isinstance(details, dict) and same_value(details.get("bits_per_byte"), value)):
+                problems.append(f"{where}: eval_metrics.heldout: differs from eval_metrics.bits_per_byte "
+                                f"({name}: {value!r})")
+    names = sorted(claimed)
+    if len(names) == 1:
+        return names[0], claimed[names[0]]
+    return "mean of " + ", ".join(names), sum(claimed[n] for n in names) / len(names)
+
+
+def _core_bpb(metrics: dict, where: str, problems: list[str]) -> Optional[float]:
+    """The claimed core_bpb, checked against the mean of the per-task gold bits per byte."""
+    from dclm.evaluation.report import core_bpb
+
+    gold = metrics.get("gold_bpb")
+    if gold is None:
+        if metrics.get("core_bpb") is not None:
+            problems.append(f"{where}: eval_metrics.core_bpb: claimed without eval_metrics.gold_bpb behind it")
+        return None
+    if not isinstance(gold, dict) or not all(_number(v) and v > 0 for v in gold.values()):
+        problems.append(f"{where}: eval_metrics.gold_bpb: expected a positive number per task")
+        return None
+    value, tasks = core_bpb(gold)
+    if not same_value(metrics.get("core_bpb"), value):
+        problems.append(f"{where}: eval_metrics.core_bpb: claims {metrics.get('core_bpb')!r}, but the per-task "
+                        f"gold bits per byte give {value!r}")
+    if metrics.get("core_bpb_tasks") != tasks:
+        problems.append(f"{where}: eval_metrics.core_bpb_tasks: claims {metrics.get('core_bpb_tasks')!r}, "
+                        f"but the scored tasks give {tasks!r}")
+    return value
 
 
 def eval_report_problems(report: Any, where: str = "eval.json") -> tuple[Optional[dict], list[str]]:
@@ -211,6 +247,7 @@ def eval_report_problems(report: Any, where: str = "eval.json") -> tuple[Optiona
     task_set, set_problems = _task_set_problems(report, set(accuracies), where)
     problems.extend(set_problems)
     bpb_set, bpb = _bits_per_byte(metrics, where, problems)
+    _core_bpb(metrics, where, problems)
     if core is None:
         problems.append(f"{where}: no Core task was scored, so there is no Core to rank by")
     summary = {"task_set": task_set, "Core": core, "Core_tasks": core_tasks, "Extended": extended,
