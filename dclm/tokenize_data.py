@@ -40,6 +40,14 @@ SHARD_TOKENS = 1 << 26          # about 64M tokens (128 MB at uint16) per output
 ENCODE_BATCH = 512
 
 
+class TooFewTokens(UsageError):
+    """The documents do not fill one training sequence."""
+
+    def __init__(self, message: str, tokens: int, documents: int):
+        super().__init__(message)
+        self.tokens, self.documents = tokens, documents
+
+
 def token_dtype(vocab_size: int) -> np.dtype:
     return np.dtype("<u2") if vocab_size <= 1 << 16 else np.dtype("<u4")
 
@@ -140,7 +148,8 @@ def tokenize_to_dir(inputs: list[str], scale, output: str, force: bool = False,
     width = scale.seq_len + 1
     n_seq = stream.size // width
     if n_seq == 0:
-        raise UsageError(f"the inputs hold {stream.size} tokens, fewer than one sequence of {width}")
+        raise TooFewTokens(f"the inputs hold {stream.size} tokens, fewer than one sequence of {width}",
+                           tokens=int(stream.size), documents=sum(s["documents"] for s in sources))
     sequences = stream[: n_seq * width].reshape(n_seq, width)
     order = np.random.Generator(np.random.PCG64(scale.seed)).permutation(n_seq)
     sequences = sequences[order]

@@ -9,6 +9,7 @@ already exists::
     DIR/experiment.json           inputs, extractor, scale and task set (fixed for DIR)
     DIR/extracted/                 one extraction of the WARC files, shared by every recipe
     DIR/curated/<recipe>/          the recipe's steps over the shared extraction
+    DIR/exclusions.json            evaluation items the pool (or a classifier's data) contains
     DIR/tokens/<recipe>/           tokenized with the scale's tokenizer and shuffle seed
     DIR/runs/<recipe>/seed<N>/     one training run, with eval_<set>.json
     DIR/comparison.json, .md       the report (deterministic: no wall-clock fields)
@@ -17,6 +18,13 @@ already exists::
 The expensive part of curation, reading WARC records and extracting main
 text, happens once. Each recipe's steps then run on that extraction (line
 modifiers rewrite the text, so one recipe's signals are not another's).
+
+A comparison is only valid when every recipe has enough data: a recipe whose
+curated tokens are under a quarter of the scale's budget would be repeated
+more than four times, and the model would memorise it rather than learn from
+it (DCLM picks its top 10% from a pool many times its budget). Every recipe
+is tokenized before any training, and such a recipe stops the comparison
+with exit code 1 unless ``allow_repetition``; the report then flags it.
 """
 from __future__ import annotations
 
@@ -32,8 +40,11 @@ from dclm.errors import UsageError
 from dclm.recipe import Recipe, recipe_for_record
 from dclm.scales import Scale, scale_hash
 from dclm.stage import EXIT_OK
+from pipelines.compare_contamination import compute_exclusions, exclusions_line, read_document
 
 FORMAT = "dclm-compare/1"
+# Below this share of the budget a recipe's data would be seen more than 4 times.
+MIN_BUDGET_SHARE = 0.25
 
 
 @dataclass
@@ -51,7 +62,11 @@ class Experiment:
     ray_address: Optional[str] = None
     num_cpus: Optional[int] = None
     progress: bool = True
+    allow_repetition: bool = False
+    pool_label: Optional[str] = None             # what the input is, for the report ("blog pool", ...)
+    decontaminate_against: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    exclusions_path: Optional[Path] = None
 
     def curated_dir(self, label: str) -> Path:
         return self.output / "curated" / label
@@ -61,6 +76,18 @@ class Experiment:
 
     def run_dir(self, label: str, seed: int) -> Path:
         return self.output / "runs" / label / f"seed{seed}"
+
+
+def describe_pool(inputs: list[str]) -> str:
+    """The input's own description when a README.md beside it has a title, else a count of files."""
+    folders = sorted({str(Path(url).parent) for url in inputs if "://" not in url})
+    for folder in folders[:1]:
+        readme = Path(folder) / "README.md"
+        if readme.is_file():
+            for line in readme.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.startswith("# "):
+                    return f"{line[2:].strip()} ({len(inputs)} files in {folder})"
+    return f"{len(inputs)} input files"
 
 
 def recipe_label(spec: str, recipe: Recipe) -> str:
@@ -112,8 +139,9 @@ def _stage_failed(what: str, code: int, directory: Path) -> UsageError:
                       "there, fix the cause, and rerun the same command to resume")
 
 
-def curate(exp: Experiment) -> None:
-    """Extract once, then run each recipe over the extraction (one Ray runtime for all of it)."""
+def curate(exp: Experiment, log=lambda message: None) -> None:
+    """Extract once, then run each recipe over the extraction and find the contaminated
+    evaluation items in it (one Ray runtime for all of it)."""
     import ray
 
     from dclm.executor import ensure_ray, plan_jobs
@@ -145,6 +173,11 @@ def curate(exp: Experiment) -> None:
             if code != EXIT_OK:
                 raise _stage_failed(f"recipe {label}", code, target)
             exp.timings.setdefault("curate_s", {})[label] = round(time.monotonic() - began, 2)
+        began = time.monotonic()
+        exp.exclusions_path, document = compute_exclusions(exp.output, exp.task_set, shards, exp.recipes,
+                                                           exp.decontaminate_against, log)
+        log(exclusions_line(document))
+        exp.timings["decontaminate_s"] = round(time.monotonic() - began, 2)
     finally:
         if started_here:
             # Training wants both cores and the memory Ray's idle workers hold.
@@ -152,14 +185,18 @@ def curate(exp: Experiment) -> None:
 
 
 def tokenize(exp: Experiment, label: str) -> dict:
+    """The recipe's tokenize manifest; a recipe too small for one sequence gets a manifest of 0 tokens,
+    so that the repetition check reports it with the others."""
     from dclm.inputs import resolve_parquet_inputs
-    from dclm.tokenize_data import tokenize_to_dir
+    from dclm.tokenize_data import TooFewTokens, tokenize_to_dir
 
     shards = resolve_parquet_inputs([str(exp.curated_dir(label))])
     if not shards:
         raise UsageError(f"recipe {label} left no shards in {exp.curated_dir(label)}")
     try:
         return tokenize_to_dir(shards, exp.scale, str(exp.tokens_dir(label)))
+    except TooFewTokens as exc:
+        return {"documents": exc.documents, "dataset_tokens": 0, "epochs": float("inf"), "too_few": str(exc)}
     except UsageError as exc:
         raise UsageError(f"recipe {label}: {exc}") from exc
 
@@ -174,7 +211,8 @@ def train_and_evaluate(exp: Experiment, label: str, seed: int, log) -> dict:
     config = train(str(exp.tokens_dir(label)), exp.scale, str(run), seed=seed, device=exp.device,
                    threads=exp.threads, progress=exp.progress, log=log)
     train_s = time.monotonic() - began
-    outcome = evaluate_run(run, exp.task_set, device=_eval_device(exp.device), progress=exp.progress)
+    outcome = evaluate_run(run, exp.task_set, device=_eval_device(exp.device), progress=exp.progress,
+                           exclusions_path=exp.exclusions_path)
     exp.timings.setdefault("runs", {})[f"{label}/seed{seed}"] = {
         "train_s": round(train_s, 2), "eval_s": round(outcome.seconds, 2), "eval_reused": outcome.reused}
     return {"seed": seed, "run_dir": str(run.relative_to(exp.output)),
@@ -186,24 +224,68 @@ def _eval_device(device: str) -> str:
     return "auto" if device in ("auto", "cuda") else device
 
 
+def budget_tokens(scale: Scale) -> int:
+    """Tokens one run trains on: whole steps of the budget."""
+    return scale.total_steps * scale.tokens_per_step
+
+
+def repetition_problems(exp: Experiment, manifests: dict[str, dict]) -> list[str]:
+    """One line per recipe whose data is under MIN_BUDGET_SHARE of the budget."""
+    budget = budget_tokens(exp.scale)
+    problems = []
+    for label, _ in exp.recipes:
+        tokens = manifests[label]["dataset_tokens"]
+        if tokens < MIN_BUDGET_SHARE * budget:
+            need = budget / tokens if tokens else float("inf")
+            problems.append(f"recipe {label}: {tokens:,} curated tokens against the {exp.scale.name} budget of "
+                            f"{budget:,}: it would be repeated {need:.2f} times (epochs)")
+    return problems
+
+
+def check_repetition(exp: Experiment, manifests: dict[str, dict], log) -> None:
+    problems = repetition_problems(exp, manifests)
+    if not problems:
+        return
+    empty = [f"recipe {label}: {manifests[label]['too_few']}" for label, _ in exp.recipes
+             if "too_few" in manifests[label]]
+    if empty:
+        raise UsageError("nothing to train on, so nothing was trained:\n  " + "\n  ".join(empty))
+    if exp.allow_repetition:
+        for line in problems:
+            log(f"warning: {line}; allowed by --allow-repetition, and the report flags it")
+        return
+    raise UsageError("too little data for a valid comparison, so nothing was trained:\n  " + "\n  ".join(problems)
+                     + f"\nA recipe needs at least {MIN_BUDGET_SHARE:.0%} of the budget (at most "
+                     f"{1 / MIN_BUDGET_SHARE:.0f} epochs). Use a larger pool (--input), a smaller --scale, or "
+                     "--allow-repetition to train anyway (the report then flags the recipe).")
+
+
 def run_experiment(exp: Experiment, log) -> dict:
     """The whole comparison; returns the comparison document (also written to DIR)."""
     from dclm.comparison_report import build_comparison, comparison_markdown
+    from pipelines.compare_examples import recipe_examples
 
     began = time.monotonic()
     check_experiment(exp)
-    curate(exp)
+    curate(exp, log)
+    manifests = {}
+    for label, _ in exp.recipes:
+        manifests[label] = tokenize(exp, label)
+        log(f"{label}: {manifests[label]['documents']:,} documents, {manifests[label]['dataset_tokens']:,} "
+            f"tokens, {manifests[label]['epochs']:.2f} epochs at scale {exp.scale.name}")
+    check_repetition(exp, manifests, log)
     per_recipe = []
     for label, recipe in exp.recipes:
-        manifest = tokenize(exp, label)
-        log(f"{label}: {manifest['documents']:,} documents, {manifest['dataset_tokens']:,} tokens, "
-            f"{manifest['epochs']:.2f} epochs at scale {exp.scale.name}")
+        manifest = manifests[label]
         runs = []
         for seed in exp.seeds:
             log(f"{label} seed {seed}: training and evaluating in {exp.run_dir(label, seed)}")
             runs.append(train_and_evaluate(exp, label, seed, log))
         per_recipe.append((label, recipe, manifest, runs))
-    comparison = build_comparison(exp, per_recipe)
+    examples = {label: recipe_examples(recipe, exp.curated_dir(label)) for label, recipe in exp.recipes}
+    comparison = build_comparison(exp, per_recipe, examples=examples,
+                                  exclusions=read_document(exp.exclusions_path),
+                                  flagged=repetition_problems(exp, manifests))
     write_bytes_atomic(str(exp.output / "comparison.json"),
                        (json.dumps(comparison, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     write_bytes_atomic(str(exp.output / "comparison.md"), comparison_markdown(comparison).encode("utf-8"))

