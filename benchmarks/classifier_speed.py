@@ -8,19 +8,20 @@ scoring are single-threaded), so docs/s is docs/s per core. Documents are
 the main text of every HTML page of the shared WARC corpus, extracted once
 up front (not timed). Rows, each the best of ``--repeat`` interleaved runs:
 
-* ours, ``score_texts``: the batch API (normalization + exact numpy
+* ours, ``score_texts``: the batch API (text preparation + exact numpy
   re-implementation of fastText's prediction, ``filters.fasttext_linear``);
 * ours, shard: ``pipelines.classify.score_shard`` on Parquet shards, reading
   and writing Parquet included;
 * ours, per page: the recipe step ``classify_fasttext_hq_prob_enricher``;
-* fastText ``predict`` alone on a list of texts already normalized;
+* fastText ``predict`` alone on a list of texts already prepared the way
+  the model's card says (``dclm`` for the reference model, or ``normalize``);
 * datatrove ``FastTextClassifierFilter`` (``keep_labels=("hq", 0.0)``: it
-  keeps every document and stores the scores) over ``Document``s. It gets the texts already normalized, so it computes
-  the same scores as ours (checked below) and is not charged for the
-  normalization our rows include; a second datatrove row on the raw page
-  text (its usual input) is shown for reference.
+  keeps every document and stores the scores) over ``Document``s. It gets the
+  texts already prepared, so it computes the same scores as ours (checked
+  below) and is not charged for the preparation our rows include; a second
+  datatrove row on the raw page text (its usual input) is shown for reference.
 
-The speed-up is ours (score_texts) over datatrove on normalized text. If
+The speed-up is ours (score_texts) over datatrove on prepared text. If
 datatrove is not installed, its rows say so and the ratio is not computed.
 """
 from __future__ import annotations
@@ -46,7 +47,7 @@ from dclm.executor import ShardJob  # noqa: E402
 from dclm.ledger import ShardLedger  # noqa: E402
 from dclm.parquet_shards import CORE_SCHEMA, write_rows  # noqa: E402
 from filters import quality_classifier as qc  # noqa: E402
-from filters.fasttext_text import normalize_texts  # noqa: E402
+from filters.fasttext_text import prepare_texts  # noqa: E402
 from pipelines.classify import score_shard  # noqa: E402
 from pipelines.extract import iter_extracted  # noqa: E402
 
@@ -110,12 +111,12 @@ def main() -> None:
 
     pages = extract_pages(args.warc_dir)
     texts = [p["text"] for p in pages]
-    normalized = normalize_texts(texts)
     n_docs, n_chars = len(texts), sum(map(len, texts))
     print(f"{n_docs} documents, {n_chars / n_docs:.0f} characters on average; model {args.model} "
           f"({os.path.getsize(args.model):,} bytes)")
 
     model = qc.load_quality_model(args.model)
+    prepared = prepare_texts(texts, model.text_prep)
     scorer = "numpy (exact fastText re-implementation)" if model.linear else "fastText predict (fallback)"
     ours = qc.score_texts(args.model, texts)
     tmp = tempfile.mkdtemp(prefix="classifier-speed-")
@@ -131,14 +132,14 @@ def main() -> None:
         "ours: score_shard (Parquet in/out)": lambda: [score_shard(job) for job in shards],
         "ours: per-page enricher": lambda: [qc.classify_fasttext_hq_prob_enricher(
             {"text": t}, model_filename=args.model) for t in texts],
-        "fastText predict (normalized text)": lambda: model.predict_lines(normalized),
+        f"fastText predict ({model.text_prep} text)": lambda: model.predict_lines(prepared),
     }
     datatrove = datatrove_runner(model.path)
     agreement = None
     if datatrove is not None:
-        theirs = datatrove(normalized) - 1e-5          # fastText reports p + 1e-5
+        theirs = datatrove(prepared) - 1e-5            # fastText reports p + 1e-5
         agreement = float(np.max(np.abs(theirs - ours)))
-        runs["datatrove FastTextClassifierFilter (normalized text)"] = lambda: datatrove(normalized)
+        runs["datatrove FastTextClassifierFilter (prepared text)"] = lambda: datatrove(prepared)
         runs["datatrove FastTextClassifierFilter (raw text)"] = lambda: datatrove(texts)
     results = best_of(runs, args.repeat)
 
@@ -152,7 +153,7 @@ def main() -> None:
     if datatrove is None:
         print("datatrove not installed (pip install 'datatrove[processing]'): no comparison")
     else:
-        base = results["datatrove FastTextClassifierFilter (normalized text)"]["docs_per_s"]
+        base = results["datatrove FastTextClassifierFilter (prepared text)"]["docs_per_s"]
         ratio = results["ours: score_texts"]["docs_per_s"] / base
         shard_ratio = results["ours: score_shard (Parquet in/out)"]["docs_per_s"] / base
         summary.update({"speedup_vs_datatrove": ratio, "shard_speedup_vs_datatrove": shard_ratio,

@@ -3,21 +3,24 @@
 DCLM (Li et al. 2024, §4.4 and App. G) trains a supervised fastText model
 (Joulin et al. 2017) with word bigrams on two labels, ``__label__hq`` for
 the positives (OpenHermes 2.5 and r/ExplainLikeImFive) and ``__label__cc``
-for the negatives (RefinedWeb pages). Here:
+for the negatives (RefinedWeb pages), 200k of each. Here:
 
-* the text of both classes goes through ``filters.fasttext_text`` first, the
-  same normalization ``filters.quality_classifier`` applies when scoring;
-* an optional cap per class, and a stratified held-out split (10% by
-  default), are drawn with the seed; the held-out documents are never
-  written to the training file;
+* an optional cap per class, then a stratified, grouped held-out split
+  (10% by default; ``filters.classifier_data``) are drawn with the seed; the
+  held-out documents are never written to the training file;
+* the training split's text is prepared as ``config.text_prep`` says
+  (``filters.fasttext_text``: ``dclm``, DCLM's lines joined by spaces, or
+  ``normalize``), and the classes are balanced (``filters.classifier_balance``,
+  ``config.balance``), both only in the training split;
 * training is deterministic: documents are shuffled with the seed, and
   fastText runs with one thread (its updates are lock-free across threads,
   so only a single thread makes them repeatable), the same ``seed``, and in
   a fresh process (``filters.fasttext_fit`` explains why); the same inputs
   and options give a byte-identical model file;
-* the held-out set is scored through ``filters.quality_classifier`` (the
-  path every recipe uses) and precision, recall and F1 at 0.5 plus ROC-AUC
-  are written beside the model as ``<model>.metrics.json``.
+* the held-out set is scored through ``filters.quality_classifier`` with
+  the same preparation, and precision, recall and F1 at 0.5 plus ROC-AUC are
+  written beside the model in its card, ``<model>.metrics.json``
+  (``filters.model_card``), with ``text_prep``, which scoring reads back.
 
 ``--quantize`` stores a compressed model (fastText's product quantization,
 Joulin et al. 2016 "FastText.zip"), keeping the ``cutoff`` most useful rows
@@ -35,16 +38,22 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from filters.classifier_data import (LabeledDoc, TrainingDataError, cap_per_class, read_documents,
+from filters.classifier_balance import balance, class_counts
+from filters.classifier_data import (Fields, LabeledDoc, TrainingDataError, cap_per_class, read_labeled,
                                      shuffled, split_holdout)
 from filters.classifier_metrics import binary_metrics
 from filters.fasttext_fit import fit_in_fresh_process
-from filters.fasttext_text import normalize_texts
+from filters.fasttext_text import prepare_texts
+from filters.model_card import METRICS_SUFFIX, metrics_path_for  # noqa: F401  (re-exported)
 from filters.quality_classifier import HQ_LABEL, LABEL_PREFIX, score_texts
 from dclm.digests import file_sha256 as _sha256
 
 NEGATIVE_LABEL = "cc"          # DCLM's name for the web-page class
-METRICS_SUFFIX = ".metrics.json"
+TEXT_PREP_RULES = {
+    "dclm": "DCLM's: ' '.join(text.strip().splitlines()), case kept; fastText splits on white space",
+    "normalize": "filters.fasttext_text: lower case, punctuation spaced, white space folded",
+}
+PREPARE_CHUNK = 2_000          # documents prepared per call: bounds the per-character arrays
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class TrainConfig:
     holdout: float = 0.1
     quantize: bool = False
     cutoff: int = 100_000        # rows kept by --quantize (words and n-gram buckets)
+    text_prep: str = "normalize"  # "dclm" or "normalize" (filters.fasttext_text)
+    balance: str = "upsample"     # "upsample", "downsample" or "none" (filters.classifier_balance)
 
 
 @dataclass
@@ -73,25 +84,21 @@ class TrainResult:
     heldout_scores: np.ndarray
 
 
-def metrics_path_for(model_path: str) -> str:
-    """``quality.bin`` -> ``quality.metrics.json``, beside the model."""
-    return os.path.splitext(model_path)[0] + METRICS_SUFFIX
+def _prepared(docs: Sequence[LabeledDoc], text_prep: str) -> list[LabeledDoc]:
+    """The documents with their text as the training line; those left empty are dropped."""
+    out: list[LabeledDoc] = []
+    for at in range(0, len(docs), PREPARE_CHUNK):
+        chunk = docs[at: at + PREPARE_CHUNK]
+        lines = prepare_texts([d.text for d in chunk], text_prep)
+        out += [LabeledDoc(line, d.label, d.group) for d, line in zip(chunk, lines) if line]
+    return out
 
 
-
-
-def _write_training_file(path: str, docs: Sequence[LabeledDoc]) -> dict:
-    """One ``__label__x normalized text`` line per document; returns counts per label."""
-    counts = {HQ_LABEL: 0, NEGATIVE_LABEL: 0}
-    texts = normalize_texts([d.text for d in docs])
+def _write_training_file(path: str, docs: Sequence[LabeledDoc]) -> None:
+    """One ``__label__x prepared text`` line per (already prepared) document."""
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        for doc, text in zip(docs, texts):
-            if not text:           # nothing left after normalization: nothing to learn from
-                continue
-            label = HQ_LABEL if doc.label else NEGATIVE_LABEL
-            fh.write(f"{LABEL_PREFIX}{label} {text}\n")
-            counts[label] += 1
-    return counts
+        for doc in docs:
+            fh.write(f"{LABEL_PREFIX}{HQ_LABEL if doc.label else NEGATIVE_LABEL} {doc.text}\n")
 
 
 def _fit(train_file: str, output: str, config: TrainConfig) -> None:
@@ -106,17 +113,25 @@ def _fit(train_file: str, output: str, config: TrainConfig) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)    # mkstemp makes it private; a model is meant to be shared
+        # A card left from the model this one replaces would describe the wrong file.
+        if os.path.exists(metrics_path_for(output)):
+            os.unlink(metrics_path_for(output))
         os.replace(tmp, output)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
+def _groups(docs: Sequence[LabeledDoc]) -> dict[str, int]:
+    return {"positive": len({d.group for d in docs if d.label == 1}),
+            "negative": len({d.group for d in docs if d.label == 0})}
+
+
 def train_classifier(positives: Sequence[LabeledDoc], negatives: Sequence[LabeledDoc], output: str,
                      config: TrainConfig = TrainConfig(), extra: Optional[dict] = None) -> TrainResult:
-    """Train on labeled documents, evaluate on the held-out split, write model and metrics.
+    """Train on labeled documents, evaluate on the held-out split, write model and card.
 
-    ``extra`` is stored in the metrics file as is (e.g. how the data was made).
+    ``extra`` is stored in the card as is (e.g. how the data was made).
     """
     if not positives:
         raise TrainingDataError("the positive (hq) set is empty: no document to learn 'hq' from")
@@ -124,61 +139,98 @@ def train_classifier(positives: Sequence[LabeledDoc], negatives: Sequence[Labele
         raise TrainingDataError("the negative (cc) set is empty: no document to learn 'cc' from")
     docs = cap_per_class(list(positives) + list(negatives), config.max_per_class, config.seed)
     train, heldout = split_holdout(docs, config.holdout, config.seed)
+    prepared = _prepared(train, config.text_prep)
+    before = class_counts(prepared)
+    if not before["positive"] or not before["negative"]:
+        raise TrainingDataError(f"after text preparation the training split has {before['positive']} "
+                                f"positive and {before['negative']} negative documents; "
+                                "both classes need at least one")
+    balanced = balance(prepared, config.balance, config.seed)
+    after = class_counts(balanced)
     with tempfile.TemporaryDirectory(prefix="dclm-classifier-") as tmp:
         train_file = os.path.join(tmp, "train.txt")
-        counts = _write_training_file(train_file, shuffled(train, config.seed))
-        if not counts[HQ_LABEL] or not counts[NEGATIVE_LABEL]:
-            raise TrainingDataError(f"after normalization the training split has {counts[HQ_LABEL]} "
-                                    f"positive and {counts[NEGATIVE_LABEL]} negative documents; "
-                                    "both classes need at least one")
+        _write_training_file(train_file, shuffled(balanced, config.seed))
         _fit(train_file, output, config)
     labels = np.array([d.label for d in heldout], dtype=np.int8)
-    scores = score_texts(output, [d.text for d in heldout]) if heldout else np.zeros(0)
+    # The card is not written yet: say the preparation rather than let scoring guess it.
+    scores = (score_texts(output, [d.text for d in heldout], normalize=config.text_prep == "normalize")
+              if heldout else np.zeros(0))
     metrics = {
         "model": os.path.basename(output),
         "model_sha256": _sha256(output),
         "model_bytes": os.path.getsize(output),
         "labels": {"positive": LABEL_PREFIX + HQ_LABEL, "negative": LABEL_PREFIX + NEGATIVE_LABEL},
-        "text_normalization": "filters.fasttext_text (lower case, punctuation spaced, white space folded)",
+        "text_prep": config.text_prep,
+        "text_prep_rule": TEXT_PREP_RULES[config.text_prep],
+        "balance": {"mode": config.balance, "applied_to": "training split only",
+                    "before": before, "after": after},
         "config": asdict(config),
         "documents": {
-            "positive": sum(d.label == 1 for d in docs),
-            "negative": sum(d.label == 0 for d in docs),
-            "train": {"positive": counts[HQ_LABEL], "negative": counts[NEGATIVE_LABEL]},
+            **class_counts(docs),
+            "groups": _groups(docs),
+            "train": after,
+            "train_empty_after_prep": {k: v - before[k] for k, v in class_counts(train).items()},
             "heldout": {"positive": int(labels.sum()), "negative": int((labels == 0).sum())},
+            "heldout_groups": _groups(heldout),
         },
         "heldout": binary_metrics(labels, scores) if len(heldout) else None,
         "environment": {"python": platform.python_version(), "platform": sys.platform},
         **({"extra": extra} if extra else {}),
     }
-    metrics_path = metrics_path_for(output)
+    metrics_path = write_card(output, metrics)
+    return TrainResult(output, metrics_path, metrics, heldout, scores)
+
+
+def write_card(model_path: str, metrics: dict) -> str:
+    """Write ``metrics`` as the model's card (atomically); returns its path."""
+    metrics_path = metrics_path_for(model_path)
     tmp_metrics = metrics_path + ".tmp"
     with open(tmp_metrics, "w", encoding="utf-8") as fh:
         json.dump(metrics, fh, indent=2, sort_keys=False, allow_nan=True)
         fh.write("\n")
     os.replace(tmp_metrics, metrics_path)
-    return TrainResult(output, metrics_path, metrics, heldout, scores)
+    return metrics_path
+
+
+def _check_fields_found(fields: Fields, reports: dict) -> None:
+    """Refuse field options that no input had: a typo would otherwise change nothing, silently."""
+    if fields.text != Fields().text and not any(r.text_from.get(fields.text_name) for r in reports.values()):
+        raise TrainingDataError(f"--text-fields {','.join(fields.text)}: no row of any input has all of "
+                                "these fields")
+    if fields.group and not any(set(r.grouped_by) & set(fields.group) for r in reports.values()):
+        raise TrainingDataError(f"--group-field {','.join(fields.group)}: no row of any input has it")
 
 
 def train_from_paths(positive_paths: Sequence[str], negative_paths: Sequence[str], output: str,
-                     config: TrainConfig = TrainConfig()) -> TrainResult:
-    """``dclm classifier train``: read both classes (see ``filters.classifier_data``) and train."""
-    positives = read_documents(positive_paths, label=1)
-    negatives = read_documents(negative_paths, label=0)
-    if not positives:
-        raise TrainingDataError(f"no positive document found in {', '.join(positive_paths)}")
-    if not negatives:
-        raise TrainingDataError(f"no negative document found in {', '.join(negative_paths)}")
-    return train_classifier(positives, negatives, output, config)
+                     config: TrainConfig = TrainConfig(), fields: Fields = Fields()) -> TrainResult:
+    """``dclm classifier train``: read both classes (see ``filters.classifier_data``) and train.
+
+    The card records every input file (size and sha256) and which fields its
+    rows' text and groups came from.
+    """
+    positives, pos_report = read_labeled(positive_paths, label=1, fields=fields)
+    negatives, neg_report = read_labeled(negative_paths, label=0, fields=fields)
+    wanted = " or ".join(dict.fromkeys([fields.text_name, "text"]))
+    for name, docs, paths in (("positive", positives, positive_paths), ("negative", negatives, negative_paths)):
+        if not docs:
+            raise TrainingDataError(f"no {name} document found in {', '.join(map(str, paths))} (JSONL and "
+                                    f"Parquet rows need non-empty {wanted!r} fields; see --text-fields)")
+    _check_fields_found(fields, {"positive": pos_report, "negative": neg_report})
+    extra = {"inputs": {"text_fields": list(fields.text), "group_fields": list(fields.group),
+                        "positive": pos_report.as_dict(), "negative": neg_report.as_dict()}}
+    return train_classifier(positives, negatives, output, config, extra=extra)
 
 
 def format_metrics(metrics: dict) -> str:
     """The few lines the CLI prints after training."""
     docs = metrics["documents"]
-    lines = [f"model: {metrics['model']} ({metrics['model_bytes']:,} bytes, sha256 {metrics['model_sha256'][:16]})",
-             f"documents: {docs['positive']} positive, {docs['negative']} negative; trained on "
-             f"{docs['train']['positive']} + {docs['train']['negative']}, held out "
-             f"{docs['heldout']['positive']} + {docs['heldout']['negative']}"]
+    bal = metrics["balance"]
+    lines = [f"model: {metrics['model']} ({metrics['model_bytes']:,} bytes, sha256 {metrics['model_sha256'][:16]}), "
+             f"text prep {metrics['text_prep']}",
+             f"documents: {docs['positive']} positive, {docs['negative']} negative; held out "
+             f"{docs['heldout']['positive']} + {docs['heldout']['negative']}; trained on "
+             f"{docs['train']['positive']} + {docs['train']['negative']} (balance {bal['mode']}, from "
+             f"{bal['before']['positive']} + {bal['before']['negative']})"]
     held = metrics.get("heldout")
     if held:
         lines.append(f"held-out: precision {held['precision']:.3f}  recall {held['recall']:.3f}  "

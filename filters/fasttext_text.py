@@ -17,8 +17,10 @@ scripts, Joulin et al. 2017), made Unicode-aware:
 
 DCLM (Li et al. 2024) itself only joins the lines of a page before calling
 fastText; a model trained on raw text (such as DCLM's released classifier)
-is scored that way instead (``tokenize_batch(..., normalize=False)``;
-``filters.quality_classifier`` picks the mode from the model's vocabulary).
+is scored that way instead (``tokenize_batch(..., normalize=False)``). The
+two preparations are named ``TEXT_PREPS``: ``normalize`` (the rule above)
+and ``dclm`` (DCLM's); a model's card records which one it was trained with
+and ``filters.quality_classifier`` reads it from there.
 
 Normalizing with Python's ``re`` costs more than fastText's prediction
 itself, so the rule is applied to whole batches at once with numpy: the
@@ -37,6 +39,10 @@ from typing import Optional, Sequence
 import numpy as np
 
 SPACE, PUNCT, WORD = 0, 1, 2
+TEXT_PREPS = ("dclm", "normalize")
+# fastText reads a token with this prefix as a label, never as a word: in
+# training it would give the line a second label, and ``predict`` skips it.
+LABEL_TOKEN_PREFIX = "__label__"
 _DOC_END = "\n"          # joins documents in a batch; always a separator
 _BMP = 0x10000
 
@@ -152,7 +158,9 @@ def tokenize_batch(texts: Sequence[Optional[str]], normalize: bool = True) -> To
 
     With ``normalize`` (the default) the rule of this module applies. Without
     it the text is prepared as DCLM does for a model trained on raw text
-    (``dclm_line``) and split exactly where fastText splits, case kept.
+    (``dclm_line``) and split exactly where fastText splits, case kept; tokens
+    that fastText would read as labels (``__label__...``) are left out, as
+    ``predict`` leaves them out of the words and n-grams.
     """
     texts = ["" if t is None else str(t) for t in texts]
     if not normalize:
@@ -181,9 +189,35 @@ def tokenize_batch(texts: Sequence[Optional[str]], normalize: bool = True) -> To
     end[:-1] &= ~word_continues
     starts = np.flatnonzero(start)
     ends = np.flatnonzero(end) + 1
+    if not normalize:
+        keep = ~_label_tokens(codes, starts, ends)
+        starts, ends = starts[keep], ends[keep]
     return TokenBatch(codes=codes, starts=starts, ends=ends,
                       doc_of_token=np.searchsorted(doc_ends, starts), doc_ends=doc_ends,
                       n_docs=len(texts))
+
+
+def _label_tokens(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which tokens begin with ``__label__`` (almost never: the first character rules most out)."""
+    prefix = np.array([ord(c) for c in LABEL_TOKEN_PREFIX], dtype=codes.dtype)
+    found = np.zeros(len(starts), dtype=bool)
+    maybe = np.flatnonzero((ends - starts >= len(prefix)) & (codes[starts] == prefix[0])) \
+        if len(starts) else np.zeros(0, dtype=np.int64)
+    if len(maybe):
+        windows = codes[starts[maybe][:, None] + np.arange(len(prefix))]
+        found[maybe] = (windows == prefix).all(axis=1)
+    return found
+
+
+def prepare_texts(texts: Sequence[Optional[str]], text_prep: str) -> list[str]:
+    """Each text as the one line fastText is given under ``text_prep`` (``dclm`` or ``normalize``).
+
+    Tokens are joined by single spaces: fastText splits the line exactly
+    there, so training files and scoring see the same tokens.
+    """
+    if text_prep not in TEXT_PREPS:
+        raise ValueError(f"text preparation must be one of {', '.join(TEXT_PREPS)}, not {text_prep!r}")
+    return tokenize_batch(texts, normalize=text_prep == "normalize").texts() if len(texts) else []
 
 
 def normalize_texts(texts: Sequence[Optional[str]]) -> list[str]:

@@ -16,12 +16,18 @@ the labels ``__label__hq`` and ``__label__cc``, and so do ours
 * ``classify_fasttext_hq_prob_enricher`` is the per-page recipe step; it
   calls ``score_texts`` with one text, so both give the same number.
 
-Which text preparation a model gets is read from the model itself: a model
-whose vocabulary is entirely in normalized form (every model
-``dclm classifier train`` makes) gets normalized text; any other, such as
-DCLM's released ``openhermes_reddit_eli5_vs_rw_v2_bigram_200k_train.bin``,
-gets DCLM's own preparation (lines joined with spaces, nothing else), so
-DCLM's recipes and models give DCLM's scores. ``normalize`` overrides it.
+Which text preparation a model gets (``filters.fasttext_text``: ``dclm``,
+DCLM's lines joined with spaces, or ``normalize``) is, in this order:
+
+* what the caller forces (``normalize=True/False``, ``--text-prep``);
+* the ``text_prep`` of the model's card, ``<model>.metrics.json`` beside it
+  (``filters.model_card``), which ``dclm classifier train`` and
+  ``build-reference`` write;
+* else a guess from the model itself: a vocabulary entirely in normalized
+  form gets normalized text, any other gets DCLM's preparation. So DCLM's
+  released ``openhermes_reddit_eli5_vs_rw_v2_bigram_200k_train.bin``, which
+  has no card, is scored as DCLM's code scores it:
+  ``model.predict(" ".join(text.strip().splitlines()))``, P(``__label__hq``).
 
 The score is the model's softmax probability of ``hq``. fastText's
 ``predict`` reports probabilities plus 1e-5 (it clips the log at
@@ -44,6 +50,7 @@ import numpy as np
 from filters.fasttext_linear import SELFCHECK_TOLERANCE, LinearFastText, selfcheck
 from filters.fasttext_model_file import ModelFileError, is_fasttext_file, read_model_facts
 from filters.fasttext_text import tokenize_batch
+from filters.model_card import card_stamp, card_text_prep, read_card
 from filters.operator import ENRICHER, Operator
 
 LABEL_PREFIX = "__label__"
@@ -84,12 +91,14 @@ class QualityModel:
     path: str
     model: object                        # fasttext.FastText._FastText
     label: str                           # with the __label__ prefix
-    normalized_vocabulary: bool
+    text_prep: str                       # "dclm" or "normalize": what scoring does unless told
+    text_prep_from: str                  # "card" or "vocabulary": where text_prep came from
     linear: Optional[LinearFastText]
 
     def probabilities(self, texts: Sequence[Optional[str]], normalize: Optional[bool] = None) -> np.ndarray:
+        """P(label) of each text; ``normalize`` None prepares text as ``text_prep`` says."""
         if normalize is None:
-            normalize = self.normalized_vocabulary
+            normalize = self.text_prep == "normalize"
         out = np.empty(len(texts), dtype=np.float64)
         for at in range(0, len(texts), SCORE_BATCH):
             batch = tokenize_batch(texts[at: at + SCORE_BATCH], normalize=normalize)
@@ -127,8 +136,16 @@ def _vocabulary_is_normalized(words: Sequence[str]) -> bool:
     return tokenize_batch(words).texts() == words
 
 
+def _text_prep(path: str, words: Sequence[str]) -> tuple[str, str]:
+    """(preparation, where it came from): the card's when it has one, else the vocabulary's form."""
+    from_card = card_text_prep(read_card(path))
+    if from_card:
+        return from_card, "card"
+    return ("normalize" if _vocabulary_is_normalized(words) else "dclm"), "vocabulary"
+
+
 @lru_cache(maxsize=8)
-def _load(path: str, mtime_ns: int, size: int, label: str) -> QualityModel:
+def _load(path: str, mtime_ns: int, size: int, label: str, card: tuple[int, int]) -> QualityModel:
     if not is_fasttext_file(path):
         raise QualityModelError(f"{path} is not a fastText model (no fastText header); "
                                 "train one with `dclm classifier train`")
@@ -147,8 +164,9 @@ def _load(path: str, mtime_ns: int, size: int, label: str) -> QualityModel:
         shown = ", ".join(labels[:6]) + (f", ... ({len(labels)} labels)" if len(labels) > 6 else "")
         raise QualityModelError(f"{path}: the model's labels are {shown or 'none'}; a quality "
                                 f"classifier needs {target} (DCLM's convention: __label__hq vs __label__cc)")
-    loaded = QualityModel(path=path, model=model, label=target,
-                          normalized_vocabulary=_vocabulary_is_normalized(words), linear=None)
+    text_prep, text_prep_from = _text_prep(path, words)
+    loaded = QualityModel(path=path, model=model, label=target, text_prep=text_prep,
+                          text_prep_from=text_prep_from, linear=None)
     linear = LinearFastText.build(model, path, target)
     if linear is not None:
         worst = selfcheck(linear, loaded.predict_lines, words)
@@ -161,34 +179,53 @@ def _load(path: str, mtime_ns: int, size: int, label: str) -> QualityModel:
 
 
 def load_quality_model(model_filename: str, label: str = HQ_LABEL) -> QualityModel:
-    """The classifier at ``model_filename`` (see ``resolve_model_path``), loaded once per process."""
+    """The classifier at ``model_filename`` (see ``resolve_model_path``), loaded once per process.
+
+    Reloaded when the model file or its card changes.
+    """
     path = resolve_model_path(model_filename)
     stat = os.stat(path)
-    return _load(path, stat.st_mtime_ns, stat.st_size, label)
+    return _load(path, stat.st_mtime_ns, stat.st_size, label, card_stamp(path))
 
 
 def score_texts(model_path: str, texts: Sequence[Optional[str]], label: str = HQ_LABEL,
                 normalize: Optional[bool] = None) -> np.ndarray:
     """P(``__label__<label>``) for each text, as float64, in input order.
 
-    ``normalize`` None follows the model (see the module docstring); True or
-    False forces our normalization or DCLM's raw preparation.
+    ``normalize`` None follows the model's card, else its vocabulary (see the
+    module docstring); True or False forces our normalization or DCLM's
+    preparation.
     """
     return load_quality_model(model_path, label).probabilities(list(texts), normalize=normalize)
 
 
+TEXT_PREP_CHOICES = {"auto": None, "normalize": True, "dclm": False}
+
+
+def normalize_flag(text_prep: str) -> Optional[bool]:
+    """``auto`` / ``normalize`` / ``dclm`` as the ``normalize`` argument of the scoring functions."""
+    if text_prep not in TEXT_PREP_CHOICES:
+        raise ValueError(f"text_prep must be one of {', '.join(TEXT_PREP_CHOICES)}, not {text_prep!r}")
+    return TEXT_PREP_CHOICES[text_prep]
+
+
 def classify_fasttext_hq_prob_enricher(page: dict, model_filename: str = REFERENCE_MODEL,
                                        key: str = DEFAULT_KEY, overwrite: bool = False,
-                                       normalize: Optional[bool] = None) -> list[dict]:
+                                       normalize: Optional[bool] = None,
+                                       text_prep: str = "auto") -> list[dict]:
     """Store P(hq) of the page's text under ``key`` (DCLM, Li et al. 2024).
 
     ``model_filename`` is a path or a file name in ``filters/models``; the
-    default is the shipped reference classifier. For many pages at once use
+    default is the shipped reference classifier. ``text_prep`` ``auto``
+    prepares text as the model's card says (see the module docstring);
+    ``normalize`` (a bool) overrides it. For many pages at once use
     ``score_texts``, which gives the same numbers.
     """
     if key in page and not overwrite:
         raise ValueError(f"classify_fasttext_hq_prob_enricher: page already has {key!r}; "
                          "pass overwrite: true to rescore")
+    if normalize is None:
+        normalize = normalize_flag(text_prep)
     score = score_texts(model_filename, [page.get("text") or ""], normalize=normalize)[0]
     return [{**page, key: float(score)}]
 

@@ -74,8 +74,11 @@ def score_shard(job: ShardJob) -> dict:
         "model": params["model"],
         "key": key,
         "scorer": "numpy (exact fastText re-implementation)" if model.linear else "fastText predict",
-        "normalized_text": bool(model.normalized_vocabulary if params.get("normalize") is None
-                                else params["normalize"]),
+        # Which preparation the scores were computed with, and who chose it.
+        "text_prep": (model.text_prep if params.get("normalize") is None
+                      else "normalize" if params["normalize"] else "dclm"),
+        "text_prep_from": (model.text_prep_from if params.get("normalize") is None
+                           else params.get("text_prep_from", "caller")),
         "score_mean": score_sum / counts.docs_in if counts.docs_in else None,
         "score_min": score_min if counts.docs_in else None,
         "score_max": score_max if counts.docs_in else None,

@@ -4,8 +4,8 @@ Every recipe's documents come from the same pool, so one exclusion list,
 computed against the whole pool (the shared extraction, before any recipe),
 serves every run and keeps the evaluation identical across recipes. A
 recipe's fastText classifier saw its positives too: a model card that lists
-the evaluation items its training data overlaps (``eval_item_overlap``, as
-``dclm classifier build-reference`` writes) adds those items, and
+the evaluation items its training data overlaps (``extra.eval_item_overlap``,
+as ``dclm classifier build-reference`` writes) adds those items, and
 ``--decontaminate-against`` adds any other corpus (JSONL, Parquet or text).
 
 The pool is scanned shard by shard in Ray tasks: each returns the evaluation
@@ -83,7 +83,7 @@ def _sources(extracted_shards: list[str], cards: list[tuple[str, dict]], extra: 
                 "shards": len(extracted_shards),
                 "sha256": _digest([Path(p).name for p in extracted_shards])}]
     for path, card in cards:
-        overlap = card.get(CARD_KEY)
+        overlap = _card_listing(card)
         sources.append({"name": f"classifier:{Path(path).name}", "kind": "the positives behind a recipe's "
                         "classifier, as its model card lists them" if overlap else
                         "a recipe's classifier whose card lists no evaluation overlap",
@@ -95,9 +95,13 @@ def _sources(extracted_shards: list[str], cards: list[tuple[str, dict]], extra: 
     return sources
 
 
+def _card_listing(card: dict) -> Optional[dict]:
+    return card.get(CARD_KEY) or (card.get("extra") or {}).get(CARD_KEY)
+
+
 def card_overlap(units: EvalUnits, card: dict) -> dict[str, list]:
     """The card's listed items that exist in this evaluation (other task sets list other tasks)."""
-    overlap = card.get(CARD_KEY) or {}
+    overlap = _card_listing(card) or {}
     known: dict[str, set] = {}
     for name, ident in units.names:
         known.setdefault(name, set()).add(ident)

