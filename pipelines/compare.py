@@ -117,9 +117,31 @@ def _identity(exp: Experiment) -> dict:
             "scale": exp.scale.name, "scale_hash": scale_hash(exp.scale), "task_set": exp.task_set}
 
 
+def recipe_fingerprint(recipe: Recipe) -> dict:
+    """What a recipe's curated data depends on besides the code: its YAML and the model files it names."""
+    from dclm.digests import file_sha256
+    from filters.quality_classifier import QualityModelError, resolve_model_path
+
+    models = {}
+    for step in recipe.steps:
+        name = step.kwargs.get("model_filename")
+        if name:
+            try:
+                models[Path(name).name] = file_sha256(resolve_model_path(name))
+            except QualityModelError:
+                models[Path(name).name] = None
+    return {"recipe_sha256": recipe.digest, "models": models}
+
+
 def check_experiment(exp: Experiment) -> dict:
-    """Record the experiment's identity, or check it against the one DIR already holds."""
+    """Record the experiment's identity, or check it against the one DIR already holds.
+
+    Recipes may be added to a directory later, but a recipe whose YAML or
+    classifier changed since its data was curated there is refused: its
+    curated shards would be reused as they are, made by the old recipe.
+    """
     identity = _identity(exp)
+    recipes = {label: recipe_fingerprint(recipe) for label, recipe in exp.recipes}
     path = exp.output / "experiment.json"
     if path.is_file():
         old = json.loads(path.read_text(encoding="utf-8"))
@@ -128,9 +150,15 @@ def check_experiment(exp: Experiment) -> dict:
                 what = "input WARC files" if key == "inputs" else key
                 raise UsageError(f"{exp.output} holds an experiment with other {what} "
                                  f"({old.get(key)!r} there, {value!r} now); choose another --output")
-        return identity
+        known = old.get("recipes", {})
+        changed = [label for label, print_ in recipes.items() if label in known and known[label] != print_]
+        if changed:
+            raise UsageError(f"{exp.output} holds data curated by another version of recipe(s) "
+                             f"{', '.join(changed)} (YAML or classifier changed); choose another --output")
+        recipes = {**known, **recipes}
     exp.output.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(str(path), (json.dumps(identity, indent=2, sort_keys=True) + "\n").encode())
+    record = {**identity, "recipes": dict(sorted(recipes.items()))}
+    write_bytes_atomic(str(path), (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
     return identity
 
 

@@ -161,6 +161,20 @@ def test_other_inputs_into_the_same_directory_are_refused(experiment, run_cli, t
     assert result.code == 1 and "other input WARC files" in result.err
 
 
+@needs_eval_data
+def test_a_recipe_changed_since_its_data_was_curated_is_refused(experiment, run_cli, tiny_setup, tmp_path):
+    source, _ = experiment
+    out = tmp_path / "cmp"
+    shutil.copytree(source, out)
+    record = json.loads((out / "experiment.json").read_text())
+    assert set(record["recipes"]) == set(RECIPES)
+    assert record["recipes"]["raw"]["recipe_sha256"] and record["recipes"]["raw"]["models"] == {}
+    record["recipes"]["raw"]["recipe_sha256"] = "0" * 64          # as if raw.yaml had been edited since
+    (out / "experiment.json").write_text(json.dumps(record))
+    result = _compare(run_cli, out)
+    assert result.code == 1 and "another version of recipe(s) raw" in result.err
+
+
 # ------------------------------------------------ the blog pool: validity guard, determinism
 
 POOL_DIR = SHARED / "pool"

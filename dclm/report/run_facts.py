@@ -84,6 +84,8 @@ def read_eval(fs, path: str) -> EvalSummary:
                    if _number(acc) is not None)
     headline = {key: _number(report.get(key)) for key in ("Core", "Extended", "aggregated_centered_results")
                 if key in report}
+    if _number(metrics.get("core_bpb")) is not None:
+        headline = {"core_bpb": float(metrics["core_bpb"]), **headline}
     bpb = {str(k): float(v) for k, v in (metrics.get("bits_per_byte") or {}).items() if _number(v) is not None}
     name = path.rpartition("/")[2]
     return EvalSummary(name, path, headline, bpb, tasks, str(report.get("missing tasks") or ""))
