@@ -18,6 +18,8 @@ from typing import Any, Optional
 from dclm.atomic_files import write_bytes_atomic
 
 LEDGER_VERSION = 1
+# Per-shard counts kept in a ledger's ``details`` that the run's stats add up.
+SUMMED_DETAILS = ("extract_fallbacks",)
 
 
 @dataclass
@@ -150,6 +152,8 @@ def summarize_run(ledgers: list[ShardLedger], failures: dict[str, str], stage: s
     problems = [p for ledger in ledgers for p in ledger.problems()]
     shard_seconds = sum(ledger.seconds for ledger in ledgers)
     docs_out = sum(ledger.steps[-1].docs_out for ledger in ledgers if ledger.steps)
+    summed = {key: sum(ledger.details.get(key, 0) for ledger in ledgers)
+              for key in SUMMED_DETAILS if any(key in ledger.details for ledger in ledgers)}
     return {
         "version": LEDGER_VERSION,
         "stage": stage,
@@ -162,5 +166,6 @@ def summarize_run(ledgers: list[ShardLedger], failures: dict[str, str], stage: s
         "steps": [counts.to_dict() for counts in totals.values()],
         "invariant_ok": not problems,
         "invariant_problems": problems,
+        **summed,
         **(extra or {}),
     }

@@ -83,6 +83,9 @@ def print_summary(stats: dict[str, Any], resumed: list[str], out: TextIO) -> Non
     if retried:
         lines.append("redone after their worker died: "
                      + ", ".join(f"{name} ({times}x)" for name, times in retried.items()))
+    if stats.get("extract_fallbacks"):
+        lines.append(f"extraction: the safety net kept the unpruned main text of {stats['extract_fallbacks']} "
+                     "pages (per shard: ledger details.extract_fallbacks)")
     for name, reason in stats["shards_failed"].items():
         lines.append(f"FAILED {name}: {reason}")
     if stats["shards_failed"]:

@@ -56,6 +56,30 @@ def test_every_html_response_with_text_is_written(corpus, corpus_output):
         assert len(ids) == step["kept"]
 
 
+def test_extraction_fallbacks_are_counted_per_shard_and_summed(corpus, corpus_output):
+    out, _ = corpus_output
+    per_shard = [json.loads(p.read_text())["details"]["extract_fallbacks"] for p in (out / "ledger").glob("*.json")]
+    stats = json.loads((out / "stats.json").read_text())
+    assert len(per_shard) == 14 and stats["extract_fallbacks"] == sum(per_shard)
+    # The safety net is for pages pruning would empty, not a second extractor.
+    assert stats["extract_fallbacks"] <= 0.01 * stats["documents_out"]
+
+
+def test_resiliparse_bare_is_dclms_extraction(corpus, tmp_path, run_cli):
+    from resiliparse.extract.html2text import extract_plain_text
+
+    from dclm.html_text import decode_html
+
+    sample = WARC_DIR / "CC-MAIN-2014-35-sample.warc.gz"
+    out = tmp_path / "bare"
+    assert run_cli("extract", sample, "--output", out, "--extractor", "resiliparse-bare").code == 0
+    texts = [r[0] for r in duckdb.sql(f"SELECT text FROM '{out}/*.parquet'").fetchall()]
+    expected = [extract_plain_text(decode_html(e.payload, e.content_type), main_content=True).strip()
+                for e in iter_archive(str(sample)) if isinstance(e, Record) and e.rec_type == "response"]
+    assert texts and texts == [t for t in expected if t]
+    assert json.loads((out / "stats.json").read_text())["extract_fallbacks"] == 0
+
+
 def test_schema_and_record_order(corpus, corpus_output):
     out, _ = corpus_output
     path = out / "CC-MAIN-2020-34-sample.parquet"

@@ -48,6 +48,7 @@ on the 146k-post blog pool.
 
 
 def register(subparsers, add_execution_options) -> None:
+    from dclm.html_text import EXTRACTORS
     from dclm.recipe import builtin_recipe_names
 
     parser = subparsers.add_parser("compare", help=HELP, description=DESCRIPTION,
@@ -70,7 +71,7 @@ def register(subparsers, add_execution_options) -> None:
     parser.add_argument("--pool-name", default=None, metavar="TEXT",
                         help="what the input is, for the report (default: the title of a README.md "
                              "beside the input files)")
-    parser.add_argument("--extractor", default="resiliparse", choices=("resiliparse", "trafilatura"),
+    parser.add_argument("--extractor", default="resiliparse", choices=EXTRACTORS,
                         help="main-text extractor (default: %(default)s)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="training and evaluation device (default: %(default)s: CUDA when available)")

@@ -28,7 +28,8 @@ def register(subparsers, add_execution_options) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="WARC files, directories, globs or listings")
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory (local or fsspec URL)")
     parser.add_argument("--extractor", choices=EXTRACTORS, default="resiliparse",
-                        help="resiliparse (default: fast, with boilerplate removal) or trafilatura (slower)")
+                        help="resiliparse (default: fast, with boilerplate removal), resiliparse-bare (DCLM's "
+                             "exact extraction: resiliparse main content, no removal) or trafilatura (slower)")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
                         help="per-document extraction time limit; slower pages are counted and skipped "
                              "(default: %(default)s)")
