@@ -72,34 +72,20 @@ def _metric_cell(stats: dict, metric: str, is_best: bool, **attributes) -> str:
 
 
 def _recipe_table(comparison: ComparisonData) -> str:
-    from dclm.comparison_report import is_headline
-
-    metrics = [m for m in comparison.metric_names() if is_headline(m)]
-    best = {metric: _best(comparison, metric) for metric in metrics}
-    rows = []
-    for recipe in comparison.doc["recipes"]:
-        cells = [cell(recipe["name"]), num_cell(recipe.get("documents")), num_cell(recipe.get("dataset_tokens")),
-                 num_cell(recipe.get("epochs"), digits=2)]
-        for metric in metrics:
-            stats = recipe["metrics"].get(metric)
-            if stats is None:
-                cells.append(cell("–"))
-                continue
-            cells.append(_metric_cell(stats, metric, best[metric] == recipe["name"]))
-        rows.append(row(cells, class_="recipe-row", data_recipe=recipe["name"]))
-    arrows = {m: ("↑" if next(r["metrics"][m]["higher_is_better"] for r in comparison.doc["recipes"]
-                              if m in r["metrics"]) else "↓") for m in metrics}
-    headers = ["recipe", "documents", "dataset tokens", "epochs"] + [f"{m} {arrows[m]}" for m in metrics]
-    return table(headers, rows, id="comparison-table")
+    """What each recipe trained on: documents, tokens, epochs."""
+    rows = [row([cell(recipe["name"]), num_cell(recipe.get("documents")), num_cell(recipe.get("dataset_tokens")),
+                 num_cell(recipe.get("epochs"), digits=2)], class_="recipe-row", data_recipe=recipe["name"])
+            for recipe in comparison.doc["recipes"]]
+    return table(["recipe", "documents", "dataset tokens", "epochs"], rows, id="comparison-table")
 
 
-def _per_task_table(comparison: ComparisonData) -> str:
-    """Every per-task metric as a row, one column per recipe (a row per metric stays readable at 40 metrics)."""
+def _metrics_table(comparison: ComparisonData, headline: bool) -> str:
+    """Metrics as rows, one column per recipe: stays readable with many metrics and long intervals."""
     from dclm.comparison_report import is_headline, metric_label
 
     recipes = comparison.doc["recipes"]
     rows = []
-    for metric in [m for m in comparison.metric_names() if not is_headline(m)]:
+    for metric in [m for m in comparison.metric_names() if is_headline(m) == headline]:
         best = _best(comparison, metric)
         higher = next(r["metrics"][metric]["higher_is_better"] for r in recipes if metric in r["metrics"])
         cells = [cell(metric_label(metric)), cell("↑" if higher else "↓")]
@@ -107,8 +93,9 @@ def _per_task_table(comparison: ComparisonData) -> str:
             stats = recipe["metrics"].get(metric)
             cells.append(cell("–") if stats is None else
                          _metric_cell(stats, metric, best == recipe["name"], data_recipe=recipe["name"]))
-        rows.append(row(cells, class_="task-metric-row", data_metric=metric))
-    return table(["metric", "better"] + [r["name"] for r in recipes], rows, id="per-task-table")
+        rows.append(row(cells, class_="metric-row", data_metric=metric))
+    return table(["metric", "better"] + [r["name"] for r in recipes], rows,
+                 id="headline-table" if headline else "per-task-table")
 
 
 def _decontamination(doc: dict) -> str:
@@ -139,9 +126,13 @@ def _examples(doc: dict) -> str:
     return ("<h3>What each recipe kept</h3>" + "".join(parts)) if parts else ""
 
 
-def _pairwise_table(comparison: ComparisonData) -> str:
+def _pairwise_table(comparison: ComparisonData, headline: bool) -> str:
+    from dclm.comparison_report import is_headline
+
     rows = []
     for pair in comparison.doc.get("pairwise") or []:
+        if is_headline(pair["metric"]) != headline:
+            continue
         ci = pair.get("ci95")
         seeds = pair.get("seeds")
         rows.append(row([cell(pair["a"]), cell(pair["b"]), cell(pair["metric"]),
@@ -151,7 +142,8 @@ def _pairwise_table(comparison: ComparisonData) -> str:
                          cell("yes" if pair["significant"] else "no", class_="best" if pair["significant"] else None)],
                         class_="pair-row", data_a=pair["a"], data_b=pair["b"], data_metric=pair["metric"],
                         data_significant="true" if pair["significant"] else "false"))
-    return table(["A", "B", "metric", "A − B", "95% CI", "A better in", "significant"], rows, id="pairwise-table")
+    return table(["A", "B", "metric", "A − B", "95% CI", "A better in", "significant"], rows,
+                 id="pairwise-table" if headline else "pairwise-per-task-table")
 
 
 def comparison_sections(comparison: ComparisonData) -> list[Section]:
@@ -164,7 +156,7 @@ def comparison_sections(comparison: ComparisonData) -> list[Section]:
                  f"with its 95% t interval; ↑/↓ says which direction is better; bold marks the best mean. "
                  f"core_bpb and bits per byte are the likelihood metrics that move at small scale; the "
                  f"accuracies (Core, Extended, icl/*) sit near chance there.")
-    parts = [intro, _recipe_table(comparison)]
+    parts = [intro, _recipe_table(comparison), _metrics_table(comparison, headline=True)]
     flagged = [r["repetition_flag"] for r in doc["recipes"] if r.get("repetition_flag")]
     if flagged:
         parts.append(warning("Not a valid comparison for these recipes (trained with --allow-repetition): "
@@ -186,8 +178,11 @@ def comparison_sections(comparison: ComparisonData) -> list[Section]:
         parts.append(note("A − B per seed, paired (same seed, same initial weights and batch order); "
                           "significant when the 95% interval of the difference excludes zero. For a "
                           "lower-is-better metric a negative difference favours A."))
-        parts.append(_pairwise_table(comparison))
-    parts.append("<h3>Per task</h3>" + _per_task_table(comparison))
+        parts.append(_pairwise_table(comparison, headline=True))
+    parts.append("<h3>Per task</h3>" + _metrics_table(comparison, headline=False))
+    if doc.get("pairwise"):
+        parts.append(details("paired differences per task", _pairwise_table(comparison, headline=False),
+                             class_="pairwise-per-task"))
     parts.append(_decontamination(doc))
     parts.append(_examples(doc))
     sections = [Section("comparison", "Comparison", "".join(parts))]
