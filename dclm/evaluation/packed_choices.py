@@ -26,7 +26,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from dclm.evaluation.scoring import Score, batch_token_budget, scored_logits, target_logprobs
+from dclm.evaluation.scoring import Score, batch_token_budget, batches_by_width, scored_logits, target_logprobs
 
 
 @dataclass(frozen=True)
@@ -86,16 +86,7 @@ def _mask(segments: torch.Tensor) -> torch.Tensor:
 
 def _batches(rows: list[_Row], token_budget: int) -> list[list[_Row]]:
     ordered = sorted(rows, key=lambda r: (-len(r.tokens), r.group))
-    batches: list[list[_Row]] = []
-    current: list[_Row] = []
-    for row in ordered:
-        if current and (len(current) + 1) * len(current[0].tokens) > token_budget:
-            batches.append(current)
-            current = []
-        current.append(row)
-    if current:
-        batches.append(current)
-    return batches
+    return batches_by_width(ordered, lambda r: len(r.tokens), token_budget)
 
 
 @torch.inference_mode()

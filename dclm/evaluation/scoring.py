@@ -78,21 +78,28 @@ def batch_token_budget(vocab_size: int, max_len: int) -> int:
     return max(max_len, min(MAX_BATCH_TOKENS, LOGITS_BUDGET // max(1, vocab_size)))
 
 
+def batches_by_width(items: list, width, token_budget: int) -> list[list]:
+    """``items`` (already sorted widest first) cut into batches of at most ``token_budget`` padded tokens.
+
+    The first item of a batch is its widest, so it sets the padded width.
+    """
+    batches: list[list] = []
+    current: list = []
+    for item in items:
+        if current and (len(current) + 1) * width(current[0]) > token_budget:
+            batches.append(current)
+            current = []
+        current.append(item)
+    if current:
+        batches.append(current)
+    return batches
+
+
 def _batches(windows: list[_Window], token_budget: int) -> list[list[_Window]]:
     # Longest first (ties by request, then position): padding stays small and
     # the plan is a pure function of the inputs.
     ordered = sorted(windows, key=lambda w: (-(w.hi - w.lo), w.request, w.lo))
-    batches: list[list[_Window]] = []
-    current: list[_Window] = []
-    for window in ordered:
-        # The first window of a batch is its widest, so it sets the padded width.
-        if current and (len(current) + 1) * (current[0].hi - current[0].lo) > token_budget:
-            batches.append(current)
-            current = []
-        current.append(window)
-    if current:
-        batches.append(current)
-    return batches
+    return batches_by_width(ordered, lambda w: w.hi - w.lo, token_budget)
 
 
 def count_windows(requests: Sequence[tuple[Sequence[int], int]], max_len: int) -> int:
