@@ -26,8 +26,10 @@ FASTTEXT = "fasttext"
 LANGDETECT = "langdetect"
 _DEFAULT_MODEL = os.path.join(os.path.dirname(__file__), "models", "lid.176.ftz")
 _LABEL_PREFIX = "__label__"
-# DCLM gives no prediction for a page of nothing but spaces and punctuation.
-_NOT_LANGUAGE = frozenset(string.punctuation + string.whitespace)
+# DCLM gives no prediction for a page of nothing but spaces and ASCII
+# punctuation; other whitespace (newlines, tabs) does not count, so a page
+# of blank lines still gets a prediction, as in DCLM.
+_NOT_LANGUAGE = frozenset(string.punctuation + " ")
 
 
 @lru_cache(maxsize=4)
@@ -56,9 +58,11 @@ def fasttext_language(text: str) -> dict:
     if _no_language(text):
         return {}
     model = _fasttext_model(lid_model_path())
-    # fastText classifies one line; joining lines with spaces keeps the
-    # words on either side of a line break apart.
-    line = text.replace("\n", " ")
+    # fastText classifies one line. DCLM deletes the newlines rather than
+    # turning them into spaces, gluing the words on either side of a line
+    # break together; that changes scores (a page at 0.65 flips), so we do
+    # the same.
+    line = text.replace("\n", "")
     try:
         labels, probs = model.predict(line, k=1)
     except (UnicodeError, TypeError):
@@ -115,6 +119,55 @@ def detect_lang_whole_page_enricher(page: dict, model: str = FASTTEXT,
     return [{**page, key: value}]
 
 
+def _sentence_languages(sentence: str, model: str) -> dict:
+    if model == FASTTEXT:
+        # Unlike the whole-page enricher, DCLM passes each sentence as it is;
+        # fastText refuses one containing a newline and the page fails, as there.
+        labels, probs = _fasttext_model(lid_model_path()).predict(sentence, k=1)
+        return {labels[0][len(_LABEL_PREFIX):]: float(probs[0])} if labels else {}
+    from langdetect import detect_langs
+    return {r.lang: float(r.prob) for r in detect_langs(sentence)}
+
+
+def detect_lang_paragraph_enricher(page: dict, model: str, tokenizer: str,
+                                   key_prefix: str = "language_id_paragraph",
+                                   overwrite: bool = False) -> list[dict]:
+    """Per-sentence language ID, averaged per language (DCLM, Li et al. 2024).
+
+    Stores under ``f"{key_prefix}_{model}"`` a dict ``{language:
+    {"average_probability": p, "number_of_sentences": n}}`` over the
+    sentences of ``tokenizer`` (``blingfire`` or ``nltk``) that are not only
+    spaces and punctuation. With ``model: langdetect`` every candidate of
+    each sentence counts, as in DCLM.
+    """
+    from filters.sentences import split_sentences
+
+    if model not in (FASTTEXT, LANGDETECT):
+        raise ValueError(f"detect_lang_paragraph_enricher: model must be {FASTTEXT!r} or "
+                         f"{LANGDETECT!r}, not {model!r}")
+    key = f"{key_prefix}_{model}"
+    if key in page and not overwrite:
+        raise ValueError(f"detect_lang_paragraph_enricher: page already has {key!r}; "
+                         "pass overwrite: true to recompute it")
+    found: dict[str, list[float]] = {}
+    for sentence in split_sentences(page["text"], tokenizer):
+        if _no_language(sentence):
+            continue
+        for lang, prob in _sentence_languages(sentence, model).items():
+            found.setdefault(lang, []).append(prob)
+    value = {lang: {"average_probability": sum(p) / len(p), "number_of_sentences": len(p)}
+             for lang, p in found.items()}
+    return [{**page, key: value}]
+
+
+def _check_paragraph_enricher(model: str = FASTTEXT, tokenizer: str = "blingfire", **_unused) -> None:
+    from filters.sentences import check_tokenizer
+
+    check_tokenizer(tokenizer)
+    if model == LANGDETECT:
+        import langdetect  # noqa: F401 - fail at load, not on the first page
+
+
 def language_filter_signals(page: dict, keep_languages: Union[str, Sequence[str]],
                             key: str = "language_id_whole_page_langdetect",
                             threshold: float = 0.0) -> dict:
@@ -151,6 +204,8 @@ def language_filter(page: dict, keep_languages: Union[str, Sequence[str]],
 
 OPERATORS = [
     Operator("detect_lang_whole_page_enricher", ENRICHER, detect_lang_whole_page_enricher),
+    Operator("detect_lang_paragraph_enricher", ENRICHER, detect_lang_paragraph_enricher,
+             check=_check_paragraph_enricher),
     Operator("language_filter", FILTER, language_filter,
              signals=language_filter_signals, keep=language_filter_keep),
 ]

@@ -10,44 +10,38 @@ implements both as "modifiers"; names, parameters and defaults follow it.
 Shared conventions, so every modifier behaves alike:
 * a page is split on ``\\n`` and empty lines are never the reason for a
   removal (they carry paragraph structure);
-* when nothing is removed the *same* page object is returned, so callers can
-  count "modified" pages by identity and no text is copied;
-* a page left with no visible character is dropped, as DCLM does; the
-  modifiers that remove whole lines also strip the rebuilt text.
+* when the text does not change the *same* page object is returned, so
+  callers can count "modified" pages by identity and no text is copied;
+* whitespace and dropping follow DCLM's code exactly, since a DCLM recipe
+  must give DCLM's bytes: a page is dropped only when its text becomes
+  the empty string (a page of empty lines can survive), and only the modifiers
+  whose DCLM code strips the rebuilt text strip it (uppercase, numeric,
+  counter, substring: always, even when no line went; punctuation, line
+  length, word length: never). docs/dclm-parity.md lists the quirks.
 """
 from __future__ import annotations
 
-import os
 import re
-import string
 from functools import lru_cache
 from typing import Callable, Optional, Sequence, Union
 
 from filters.operator import MODIFIER, Operator
 from filters.text_units import split_words
-from filters.url_filters import BANLIST_DIR, words_to_regex
-
-_TLDS_FILE = os.path.join(BANLIST_DIR, "iana_tlds.txt")
+from filters.url_filters import words_to_regex
 
 
 def _with_text(page: dict, text: str) -> list[dict]:
-    if not text or text.isspace():
-        return []
-    return [{**page, "text": text}]
+    if text == page["text"]:
+        return [page] if text else []
+    return [{**page, "text": text}] if text else []
 
 
-def _unchanged(page: dict) -> list[dict]:
-    # Even untouched, a page with no visible text is not worth keeping.
+def _keep_lines(page: dict, keep_line: Callable[[str], bool], strip: bool) -> list[dict]:
     text = page["text"]
-    return [page] if text and not text.isspace() else []
-
-
-def _keep_lines(page: dict, keep_line: Callable[[str], bool]) -> list[dict]:
-    lines = page["text"].split("\n")
+    lines = text.split("\n")
     kept = [line for line in lines if keep_line(line)]
-    if len(kept) == len(lines):
-        return _unchanged(page)
-    return _with_text(page, "\n".join(kept).strip())
+    new_text = text if len(kept) == len(lines) else "\n".join(kept)
+    return _with_text(page, new_text.strip() if strip else new_text)
 
 
 def uppercase_ratio_line_modifier(page: dict, max_ratio: float = 0.5) -> list[dict]:
@@ -58,7 +52,7 @@ def uppercase_ratio_line_modifier(page: dict, max_ratio: float = 0.5) -> list[di
     """
     def keep(line: str) -> bool:
         return not line or sum(map(str.isupper, line)) / len(line) <= max_ratio
-    return _keep_lines(page, keep)
+    return _keep_lines(page, keep, strip=True)
 
 
 def numeric_ratio_line_modifier(page: dict, max_ratio: float = 0.999999) -> list[dict]:
@@ -70,15 +64,16 @@ def numeric_ratio_line_modifier(page: dict, max_ratio: float = 0.999999) -> list
     """
     def keep(line: str) -> bool:
         return not line or sum(map(str.isdigit, line)) / len(line) <= max_ratio
-    return _keep_lines(page, keep)
+    return _keep_lines(page, keep, strip=True)
 
 
-# Social-media counters such as "12 likes", "1.2K views", "- 3,400 shares -".
-_COUNTER_LINE = re.compile(
-    r"^\W*\d[\d,.]*[kmb]?\s+"
-    r"(?:likes|shares|comments|retweets|reposts|quotes|bookmarks|upvotes|downvotes"
-    r"|downloads|views|followers)\W*$",
-    re.IGNORECASE | re.MULTILINE)
+# Social-media counters such as "12 likes", "1.2K views", "- 3,400 shares -",
+# matched against the lowercased line, as DCLM does.
+_COUNTER_NOUNS = (r"(?:likes|shares|comments|retweets|reposts|quotes|bookmarks|upvotes|downvotes"
+                  r"|downloads|views|followers)")
+_COUNTER_LINE = re.compile(r"^\W*\d[\d,.]*[kmb]?\s+" + _COUNTER_NOUNS + r"\W*$")
+# A superset over the whole text (any line that matches also matches here).
+_COUNTER_PROBE = re.compile(_COUNTER_LINE.pattern, re.IGNORECASE | re.MULTILINE)
 
 
 def counter_line_modifier(page: dict) -> list[dict]:
@@ -87,9 +82,9 @@ def counter_line_modifier(page: dict) -> list[dict]:
     The counted nouns are DCLM's (plural forms, case-insensitive).
     """
     # One pass over the whole text first: almost no page has a counter.
-    if not _COUNTER_LINE.search(page["text"]):
-        return _unchanged(page)
-    return _keep_lines(page, lambda line: not _COUNTER_LINE.search(line))
+    if not _COUNTER_PROBE.search(page["text"]):
+        return _with_text(page, page["text"].strip())
+    return _keep_lines(page, lambda line: not _COUNTER_LINE.search(line.lower()), strip=True)
 
 
 def line_length_modifier(page: dict, min_length: int = 0,
@@ -102,7 +97,7 @@ def line_length_modifier(page: dict, min_length: int = 0,
     """
     def keep(line: str) -> bool:
         return not line or min_length <= len(line.split()) <= max_length
-    return _keep_lines(page, keep)
+    return _keep_lines(page, keep, strip=False)
 
 
 def word_length_modifier(page: dict, max_length: int = 1000, model: Optional[str] = None,
@@ -120,26 +115,31 @@ def word_length_modifier(page: dict, max_length: int = 1000, model: Optional[str
         return all(len(w) <= max_length
                    for w in split_words(line, ignore_punctuation, model=words_model))
     if len(page["text"]) <= max_length:  # no word can be too long
-        return _unchanged(page)
-    return _keep_lines(page, keep)
+        return _with_text(page, page["text"])
+    return _keep_lines(page, keep, strip=False)
 
 
 @lru_cache(maxsize=256)
-def _substring_patterns(banlist: tuple[str, ...], case_sensitive: bool,
-                        location: str) -> tuple[re.Pattern, re.Pattern]:
-    # Entries are literal text: "Read more..." must not match "Read more abc".
-    body = "(?:" + words_to_regex(banlist) + ")"
-    flags = 0 if case_sensitive else re.IGNORECASE
+def _substring_pattern(banlist: tuple[str, ...], case_sensitive: bool, location: str,
+                       literal_banlist: bool) -> re.Pattern:
+    if literal_banlist:
+        body = words_to_regex(banlist)
+    else:
+        # DCLM joins the entries unescaped, so each is a regular expression:
+        # "Read more..." also matches "Read more!!!" (the dots are wildcards).
+        body = "|".join(banlist if case_sensitive else [b.lower() for b in banlist])
+    body = f"(?:{body})"
     # One whitespace next to the substring goes with it, so removing it
     # from "Sign-in to comment" leaves "to comment", not " to comment".
     located = {"prefix": rf"^{body}\s?", "suffix": rf"\s?{body}$", "any": rf"\s?{body}"}
-    return re.compile(body, flags), re.compile(located[location], flags)
+    return re.compile(located[location], 0 if case_sensitive else re.IGNORECASE)
 
 
 def substring_line_modifier(page: dict, banlist: Union[str, Sequence[str]],
                             case_sensitive: bool = False, location: str = "any",
                             max_length: Optional[int] = None,
-                            remove_substring_only: bool = False) -> list[dict]:
+                            remove_substring_only: bool = False,
+                            literal_banlist: bool = False) -> list[dict]:
     """Remove lines (or just the substring) containing a banned substring.
 
     RefinedWeb (Penedo et al. 2023) strips short navigation leftovers such
@@ -149,33 +149,29 @@ def substring_line_modifier(page: dict, banlist: Union[str, Sequence[str]],
     only lines of at most ``max_length`` words are touched; with
     ``remove_substring_only`` the substring is cut out and the line is
     kept unless nothing is left of it.
+
+    As in DCLM, entries are regular expressions (``literal_banlist: true``
+    matches them as plain text), the rebuilt text is stripped, and with
+    ``remove_substring_only`` every whitespace-only line within
+    ``max_length`` words goes too, matched or not.
     """
     if location not in ("prefix", "suffix", "any"):
         raise ValueError(f"substring_line_modifier: location must be prefix, suffix or any, "
                          f"not {location!r}")
     entries = (banlist,) if isinstance(banlist, str) else tuple(banlist)
-    anywhere, located = _substring_patterns(entries, bool(case_sensitive), location)
+    pattern = _substring_pattern(entries, bool(case_sensitive), location, bool(literal_banlist))
     text = page["text"]
-    if not anywhere.search(text):
-        return _unchanged(page)
-
     out = []
-    changed = False
     for line in text.split("\n"):
         if max_length is None or len(line.split()) <= max_length:
             if remove_substring_only:
-                new_line = located.sub("", line)
-                if new_line != line:
-                    changed = True
-                    if not new_line or new_line.isspace():
-                        continue
-                    line = new_line
-            elif located.search(line):
-                changed = True
+                new_line = pattern.sub("", line)
+                if line and (not new_line or new_line.isspace()):
+                    continue
+                line = new_line
+            elif pattern.search(line):
                 continue
         out.append(line)
-    if not changed:
-        return [page]
     return _with_text(page, "\n".join(out).strip())
 
 
@@ -197,7 +193,7 @@ def punctuation_line_modifier(page: dict, remove_ellipses: bool = False) -> list
         if not _ENDS_WITH_PUNCT.search(line):
             return False
         return not (remove_ellipses and _ENDS_WITH_ELLIPSIS.search(line))
-    return _keep_lines(page, keep)
+    return _keep_lines(page, keep, strip=False)
 
 
 _MULTI_NEWLINE: dict[int, re.Pattern] = {}
@@ -214,11 +210,11 @@ def newline_removal_modifier(page: dict, max_consecutive: int = 2) -> list[dict]
                          f"not {max_consecutive}")
     text = page["text"]
     if "\n" * (max_consecutive + 1) not in text:
-        return _unchanged(page)
+        return [page]  # DCLM never drops a page here, even an empty one
     pattern = _MULTI_NEWLINE.get(max_consecutive)
     if pattern is None:
         pattern = _MULTI_NEWLINE[max_consecutive] = re.compile("\n{%d,}" % (max_consecutive + 1))
-    return _with_text(page, pattern.sub("\n" * max_consecutive, text))
+    return [{**page, "text": pattern.sub("\n" * max_consecutive, text)}]
 
 
 _CITATION = re.compile(r"\[(?:\d*|edit|citation needed)\]")
@@ -227,10 +223,7 @@ _CITATION = re.compile(r"\[(?:\d*|edit|citation needed)\]")
 def citation_removal_modifier(page: dict) -> list[dict]:
     """Remove Wikipedia-style markers: "[12]", "[]", "[edit]", "[citation needed]" (C4, Raffel et al. 2020)."""
     text = page["text"]
-    if "[" not in text:
-        return _unchanged(page)
-    new_text = _CITATION.sub("", text)
-    return [page] if new_text == text else _with_text(page, new_text)
+    return _with_text(page, _CITATION.sub("", text) if "[" in text else text)
 
 
 def within_page_dedup(page: dict, granularity: str = "line", normalize: bool = True) -> list[dict]:
@@ -257,103 +250,9 @@ def within_page_dedup(page: dict, granularity: str = "line", normalize: bool = T
         seen.add(key)
         kept.append(unit)
     if len(kept) == len(units):
-        return _unchanged(page)
-    return _with_text(page, sep.join(kept))
-
-
-_HOST_CHARS = "-A-Za-z0-9@:%._+~#="
-_HOST_SET = frozenset("-@:%._+~#=" + string.ascii_letters + string.digits)
-_SCHEMES = ("https://", "http://", "ftp://")
-
-
-class _UrlPatterns:
-    """Find URLs by their ".tld" and IPv4 addresses by their dotted digits.
-
-    A regex that may start anywhere costs a failed attempt at every
-    character (~0.5 ms on a 7 kB page). Instead the cheap probe finds each
-    dot followed by a TLD, we walk back to where that host name starts and
-    match the full URL from there, which gives the same spans as a
-    leftmost scan.
-    """
-
-    def __init__(self, tlds: list[str]):
-        tld = "(?:" + words_to_regex(tlds) + r")\b"
-        # Case-sensitive on purpose: "end of sentence.It was" must survive
-        # even though "it" is a TLD; real URLs are almost always lowercase.
-        self.tld_probe = re.compile(r"\." + tld)
-        self.url = re.compile(
-            r"[ \t]{0,10}(?:(?:https?|ftp)://)?"          # the space before goes too
-            rf"[{_HOST_CHARS}]{{1,256}}\." + tld +          # user@host.sub.TLD
-            r"[-A-Za-z0-9()@:%_+.~#?&/=]*")                # port, path, query
-        self.ip_probe = re.compile(r"\.\d{1,3}\.\d{1,3}\.")
-        self.ipv4 = re.compile(
-            r"[ \t]{0,10}\b(?:(?:https?|ftp)://)?(?:\d{1,3}\.){3}\d{1,3}"
-            r"[-A-Za-z0-9()@:%_+.~#?&/=]*")
-
-    def _url_spans(self, text: str) -> list[tuple[int, int]]:
-        spans: list[tuple[int, int]] = []
-        done = 0  # text before this offset is already inside a URL
-        for hit in self.tld_probe.finditer(text):
-            dot = hit.start()
-            if dot < done:
-                continue
-            start = dot
-            while start > done and text[start - 1] in _HOST_SET:
-                start -= 1
-            for scheme in _SCHEMES:
-                if start - len(scheme) >= done and text.startswith(scheme, start - len(scheme)):
-                    start -= len(scheme)
-                    break
-            floor = max(done, start - 10)
-            while start > floor and text[start - 1] in " \t":
-                start -= 1
-            m = self.url.match(text, start)
-            if m is None or m.end() <= dot:
-                # A host run longer than 256 characters: let the regex
-                # find where a match can start.
-                m = self.url.search(text, max(done, dot - 300), hit.end() + 1)
-                if m is None or m.start() > dot:
-                    continue
-                m = self.url.match(text, m.start())
-            spans.append((m.start(), m.end()))
-            done = m.end()
-        return spans
-
-    def remove(self, text: str) -> str:
-        spans = self._url_spans(text)
-        if spans:
-            pieces, last = [], 0
-            for a, b in spans:
-                pieces.append(text[last:a])
-                last = b
-            pieces.append(text[last:])
-            text = "".join(pieces)
-        if self.ip_probe.search(text):
-            text = self.ipv4.sub("", text)
-        return text
-
-
-@lru_cache(maxsize=8)
-def _url_patterns(tlds_filepath: str) -> _UrlPatterns:
-    try:
-        with open(tlds_filepath, encoding="utf-8") as fh:
-            tlds = [t.strip() for t in fh if t.strip() and not t.startswith("#")]
-    except OSError as exc:
-        raise OSError(f"url_removal_modifier: cannot read TLD list {tlds_filepath!r}: {exc}") from exc
-    return _UrlPatterns(tlds)
-
-
-def url_removal_modifier(page: dict, tlds_filepath: Optional[str] = None) -> list[dict]:
-    """Remove URLs and IPv4 addresses from the text (RefinedWeb, Penedo et al. 2023; DCLM, Li et al. 2024).
-
-    A URL is recognized by a dot followed by a top-level domain from IANA's
-    root zone (``tlds_filepath``, default: the list shipped in
-    ``filters/banlists/iana_tlds.txt``), so "example.com/a?b=1" goes while
-    "e.g." or "3.14" stay.
-    """
-    text = page["text"]
-    new_text = _url_patterns(tlds_filepath or _TLDS_FILE).remove(text)
-    return _unchanged(page) if new_text == text else _with_text(page, new_text)
+        return [page]
+    # DCLM never drops a page here, even one left empty.
+    return [{**page, "text": sep.join(kept)}]
 
 
 OPERATORS = [
@@ -367,5 +266,5 @@ OPERATORS = [
     Operator("newline_removal_modifier", MODIFIER, newline_removal_modifier),
     Operator("citation_removal_modifier", MODIFIER, citation_removal_modifier),
     Operator("within_page_dedup", MODIFIER, within_page_dedup),
-    Operator("url_removal_modifier", MODIFIER, url_removal_modifier),
 ]
+# url_removal_modifier lives in filters/url_removal.py.

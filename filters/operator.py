@@ -39,3 +39,6 @@ class Operator:
     func: StepFunc
     signals: Optional[SignalFunc] = None
     keep: Optional[KeepFunc] = None
+    # Called with the step's parameters when a recipe is loaded, so a missing
+    # model or package stops the run before any page is read.
+    check: Optional[Callable[..., None]] = None

@@ -33,7 +33,8 @@ from __future__ import annotations
 import math
 
 from filters.operator import FILTER, Operator
-from filters.text_units import count_sentences, count_words, split_lines, split_paragraphs
+from filters.sentences import check_tokenizer, split_sentences
+from filters.text_units import count_words, split_lines, split_paragraphs
 
 _NAN = float("nan")
 _INF = float("inf")
@@ -54,9 +55,13 @@ _LENGTH_TYPES = ("char", "word", "sentence", "line", "paragraph")
 _WORD_COLUMNS = {"fasttext": "word_count", "split": "split_word_count", "uniseg": "uniseg_word_count"}
 
 
-def _length_column(length_type: str, model: str, ignore_punctuation: bool) -> str:
+def _length_column(length_type: str, model: str, ignore_punctuation: bool,
+                   tokenizer: str = "blingfire") -> str:
     if length_type not in _LENGTH_TYPES:
         raise ValueError(f"length_type must be one of {', '.join(_LENGTH_TYPES)}, not {length_type!r}")
+    if length_type == "sentence":
+        # Sentence splitters disagree, so each has its own column.
+        return "sentence_count" if tokenizer == "blingfire" else f"{tokenizer}_sentence_count"
     if length_type != "word":
         return f"{length_type}_count"
     # Different tokenizations give different numbers, so they get their own
@@ -68,15 +73,16 @@ def _length_column(length_type: str, model: str, ignore_punctuation: bool) -> st
 
 
 def page_length_filter_signals(page: dict, length_type: str, model: str = "fasttext",
-                               ignore_punctuation: bool = False, **_unused) -> dict:
+                               ignore_punctuation: bool = False, tokenizer: str = "blingfire",
+                               tokenizer_lang=None, **_unused) -> dict:
     text = page["text"]
-    column = _length_column(length_type, model, ignore_punctuation)
+    column = _length_column(length_type, model, ignore_punctuation, tokenizer)
     if length_type == "char":
         value = len(text)
     elif length_type == "word":
         value = count_words(text, ignore_punctuation=ignore_punctuation, model=model)
     elif length_type == "sentence":
-        value = count_sentences(text)
+        value = len(split_sentences(text, tokenizer, tokenizer_lang))
     elif length_type == "line":
         value = len(split_lines(text))
     else:
@@ -86,9 +92,16 @@ def page_length_filter_signals(page: dict, length_type: str, model: str = "fastt
 
 def page_length_filter_keep(signals: dict, length_type: str, min_length: float = 1,
                             max_length: float = _INF, model: str = "fasttext",
-                            ignore_punctuation: bool = False, **_unused) -> bool:
-    value = signals[_length_column(length_type, model, ignore_punctuation)]
+                            ignore_punctuation: bool = False, tokenizer: str = "blingfire",
+                            **_unused) -> bool:
+    value = signals[_length_column(length_type, model, ignore_punctuation, tokenizer)]
     return min_length <= value <= max_length
+
+
+def _check_page_length(length_type: str = "word", tokenizer: str = "blingfire", tokenizer_lang=None,
+                       **_unused) -> None:
+    if length_type == "sentence":
+        check_tokenizer(tokenizer, tokenizer_lang)
 
 
 def page_length_filter(page: dict, length_type: str, min_length: float = 1, max_length: float = _INF,
@@ -104,12 +117,13 @@ def page_length_filter(page: dict, length_type: str, min_length: float = 1, max_
     reproduced exactly), ``split`` or ``uniseg``; each has its own signal
     column.  ``ignore_whitespace``, ``tokenizer``, ``tokenizer_lang`` and
     ``remove_empty`` are DCLM's other splitter options, accepted so its
-    recipes run unchanged: blank units never count, and sentences always come
-    from our rule-based splitter (DCLM: blingfire by default, nltk punkt for
-    C4), so sentence counts can differ from DCLM's by a few per page.
+    recipes run unchanged: blank units never count. Sentences come from
+    ``tokenizer``, as in DCLM: ``blingfire`` (DCLM's default) or ``nltk``
+    punkt (C4's, ``tokenizer_lang: english``); see ``filters.sentences``.
     """
     params = dict(length_type=length_type, min_length=min_length, max_length=max_length,
-                  model=model, ignore_punctuation=ignore_punctuation)
+                  model=model, ignore_punctuation=ignore_punctuation, tokenizer=tokenizer,
+                  tokenizer_lang=tokenizer_lang)
     return [page] if page_length_filter_keep(page_length_filter_signals(page, **params), **params) else []
 
 
@@ -257,7 +271,8 @@ def stop_word_filter(page: dict, count_unique: bool = False, min_stop_word: int 
 
 OPERATORS = [
     Operator(name="page_length_filter", kind=FILTER, func=page_length_filter,
-             signals=page_length_filter_signals, keep=page_length_filter_keep),
+             signals=page_length_filter_signals, keep=page_length_filter_keep,
+             check=_check_page_length),
     Operator(name="word_length_filter", kind=FILTER, func=word_length_filter,
              signals=word_length_filter_signals, keep=word_length_filter_keep),
     Operator(name="symbol_ratio_filter", kind=FILTER, func=symbol_ratio_filter,

@@ -1,12 +1,12 @@
 """Every recipe operator by its DCLM name."""
 from __future__ import annotations
 
-from filters import (bookkeeping, c4, fineweb, language_id, line_modifiers, page_quality, quality_classifier,
-                     repetition, url_filters)
+from filters import (bookkeeping, c4, dclm_general, fineweb, language_id, line_modifiers, page_quality,
+                     quality_classifier, repetition, url_filters, url_removal)
 from filters.operator import Operator
 
-_MODULES = (url_filters, language_id, page_quality, repetition, line_modifiers, bookkeeping, c4, fineweb,
-            quality_classifier)
+_MODULES = (url_filters, url_removal, language_id, page_quality, repetition, line_modifiers, bookkeeping, c4, fineweb,
+            quality_classifier, dclm_general)
 
 
 def _collect() -> dict[str, Operator]:

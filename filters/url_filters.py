@@ -116,6 +116,13 @@ def _normalize(s: str, case_sensitive: bool, ignore_chars: tuple[str, ...]) -> s
     return s
 
 
+def _netloc(url: str) -> str:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:  # malformed, e.g. an unbalanced IPv6 bracket
+        return ""
+
+
 def _host(url: str) -> str:
     """The host of ``url`` without user info or port."""
     try:
@@ -141,17 +148,25 @@ class _Matcher:
 @lru_cache(maxsize=64)
 def _matcher(source: tuple[str, ...], from_file: bool, exact_domain_match: bool,
              match_substrings: bool, case_sensitive: bool,
-             ignore_chars: tuple[str, ...]) -> _Matcher:
+             ignore_chars: tuple[str, ...], clean_domain: bool,
+             normalize_banlist: bool) -> _Matcher:
     # Keyed by the file path rather than its entries: hashing a tuple of
     # millions of domains on every page would cost more than the match.
     entries = _read_banlist(source[0]) if from_file else source
-    # Entries get the same normalization as the URL, so "www.foo.com" in a
-    # list still matches when ignore_chars strips "www" from the URL.
     if exact_domain_match:
-        domains = (_normalize(e, case_sensitive, ignore_chars).strip(".") for e in entries)
-        # An entry that normalizes to "" would ban every page without a URL.
-        return _Matcher(frozenset(d for d in domains if d), None)
-    words = {_normalize(e, case_sensitive, ignore_chars) for e in entries}
+        if clean_domain:
+            # Entries get the URL's normalization, so "www.foo.com" in a
+            # list still matches when ignore_chars strips "www".
+            domains = (_normalize(e, case_sensitive, ignore_chars).strip(".") for e in entries)
+            # An entry that normalizes to "" would ban every page without a URL.
+            return _Matcher(frozenset(d for d in domains if d), None)
+        # DCLM: entries only case-folded; ignore_chars apply to the URL alone.
+        return _Matcher(frozenset(_normalize(e, case_sensitive, ()) for e in entries), None)
+    # DCLM removes ignore_chars from the URL only, so an entry holding one
+    # ("g-spot" with ignore_chars ['-', '.']) can never match. Normalizing
+    # the entries too (normalize_banlist) revives it, as "gspot", which
+    # then also hits every *.blogspot.com URL.
+    words = {_normalize(e, case_sensitive, ignore_chars if normalize_banlist else ()) for e in entries}
     body = words_to_regex(words)
     if not match_substrings:
         body = rf"\b(?:{body})\b"
@@ -172,12 +187,17 @@ def url_substring_filter_signals(page: dict, banlist: Union[str, Sequence[str], 
                                  ignore_chars: Optional[Sequence[str]] = None,
                                  num_banned_substrs: int = 1, exact_domain_match: bool = False,
                                  match_substrings: bool = True,
-                                 case_sensitive: bool = False) -> dict:
+                                 case_sensitive: bool = False, clean_domain: bool = False,
+                                 normalize_banlist: bool = False) -> dict:
     """``url_banlist_hits``: distinct banlist entries found in the URL.
 
-    With ``exact_domain_match`` it is 1 when the URL's host is in the list,
-    else 0. Otherwise it counts distinct entries found in the whole URL, as
-    substrings or (``match_substrings=False``) as whole words.
+    With ``exact_domain_match`` it is 1 when the URL's network location
+    (DCLM's ``urlparse(url).netloc``, port and user info included) minus
+    ``ignore_chars`` is in the list, else 0; with ``clean_domain`` the host
+    alone, minus ``ignore_chars`` and the dots they leave at its edges, is
+    compared with the entries normalized the same way. Otherwise it counts
+    distinct entries found in the whole URL, as substrings or
+    (``match_substrings=False``) as whole words.
     """
     if banlist_from_fname is not None:  # the file wins, as in DCLM
         source, from_file = (str(banlist_from_fname),), True
@@ -187,11 +207,16 @@ def url_substring_filter_signals(page: dict, banlist: Union[str, Sequence[str], 
         raise ValueError("url_substring_filter needs banlist or banlist_from_fname")
     ignore = _as_tuple(ignore_chars)
     matcher = _matcher(source, from_file, bool(exact_domain_match), bool(match_substrings),
-                       bool(case_sensitive), ignore)
+                       bool(case_sensitive), ignore, bool(clean_domain), bool(normalize_banlist))
 
     url = page.get("url") or (page.get("metadata") or {}).get(_WARC_URI) or ""
     if matcher.domains is not None:
-        host = _normalize(_host(url), case_sensitive, ignore).strip(".")
+        if clean_domain:
+            host = _normalize(_host(url), case_sensitive, ignore).strip(".")
+        else:
+            # DCLM: "www.reddit.com" with ignore_chars ['www'] becomes
+            # ".reddit.com", which is not "reddit.com", so the page stays.
+            host = _normalize(_netloc(url), case_sensitive, ignore)
         return {"url_banlist_hits": int(host in matcher.domains)}
     url = _normalize(url, case_sensitive, ignore)
     if not case_sensitive:
@@ -216,24 +241,31 @@ def url_substring_filter(page: dict, banlist: Union[str, Sequence[str], None] = 
                          banlist_from_fname: Optional[str] = None,
                          ignore_chars: Optional[Sequence[str]] = None,
                          num_banned_substrs: int = 1, exact_domain_match: bool = False,
-                         match_substrings: bool = True, case_sensitive: bool = False) -> list[dict]:
+                         match_substrings: bool = True, case_sensitive: bool = False,
+                         clean_domain: bool = False, normalize_banlist: bool = False) -> list[dict]:
     """Drop pages whose URL hits a banlist (RefinedWeb, Penedo et al. 2023; DCLM, Li et al. 2024).
 
     ``banlist`` is a string or list; ``banlist_from_fname`` a text file with
     one entry per line (already resolved by the recipe loader; it takes
     precedence over ``banlist``). ``ignore_chars`` are removed from the URL
-    and the entries before matching (RefinedWeb strips ``-`` and ``.`` that
-    spam URLs use to dodge word lists). With ``exact_domain_match`` the
-    host, minus ``ignore_chars`` and edge dots, must equal an entry;
-    otherwise entries are searched in the whole URL, as substrings or, with
-    ``match_substrings=False``, between word boundaries, and
-    ``num_banned_substrs`` distinct hits drop the page.
+    before matching (RefinedWeb strips ``-`` and ``.`` that spam URLs use to
+    dodge word lists); as in DCLM, not from the entries. With
+    ``exact_domain_match`` the URL's netloc, minus ``ignore_chars``, must
+    equal an entry; otherwise entries are searched in the whole URL, as
+    substrings or, with ``match_substrings=False``, between word
+    boundaries, and ``num_banned_substrs`` distinct hits drop the page.
+
+    Fixes for DCLM's quirks (docs/dclm-parity.md), off by default:
+    ``clean_domain`` compares the bare host with edge dots stripped, so
+    ``ignore_chars: ['www']`` bans "www.reddit.com" for "reddit.com";
+    ``normalize_banlist`` removes ``ignore_chars`` from the entries too.
     """
     signals = url_substring_filter_signals(
         page, banlist=banlist, banlist_from_fname=banlist_from_fname,
         ignore_chars=ignore_chars, num_banned_substrs=num_banned_substrs,
         exact_domain_match=exact_domain_match, match_substrings=match_substrings,
-        case_sensitive=case_sensitive)
+        case_sensitive=case_sensitive, clean_domain=clean_domain,
+        normalize_banlist=normalize_banlist)
     keep = url_substring_filter_keep(signals, num_banned_substrs=num_banned_substrs,
                                      exact_domain_match=exact_domain_match)
     return [page] if keep else []

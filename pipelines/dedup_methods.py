@@ -90,16 +90,41 @@ def _first_occurrence_run(paths, timings, announce, **kwargs):
 
 
 def exact_method(column: str = "text", raw: bool = False, id_column: str = "id",
-                 annotate: bool = False, num_partitions: Optional[int] = None) -> DedupMethod:
+                 annotate: bool = False, num_partitions: Optional[int] = None,
+                 dclm: Optional[dict] = None) -> DedupMethod:
+    """Exact dedup; ``dclm`` holds DCLM's ``normalize``/``selection_*`` parameters (dedup.dclm_keys)."""
     params = {"method": "exact", "column": column, "raw": raw, "id_column": id_column,
               "annotate": annotate}
-    run = functools.partial(_first_occurrence_run, column=column, kind="text", raw=raw,
+    keys = {"kind": "text"}
+    if dclm is not None:
+        params["dclm"] = dict(dclm)
+        keys = {"kind": "dclm", "normalize": dclm.get("normalize"),
+                "selection_column": dclm.get("selection_key"),
+                "selection_normalize": dclm.get("selection_normalize"),
+                "selection_reverse": bool(dclm.get("selection_reverse", False))}
+    run = functools.partial(_first_occurrence_run, column=column, raw=raw,
                             reason="exact_duplicate", id_column=id_column,
-                            num_partitions=num_partitions)
+                            num_partitions=num_partitions, **keys)
     return DedupMethod("exact", "exact_dedup", params, run,
                        convert=first_occurrence_decision_table,
                        convert_kwargs={"signal": "exact_duplicate_of", "annotate": annotate},
                        annotate=annotate, text_column=column)
+
+
+def _dclm_lines_run(paths, timings, announce, **kwargs):
+    from dedup.dclm_lines import line_dedup_annotations
+
+    return line_dedup_annotations(paths, timings=timings, **kwargs)
+
+
+def dclm_lines_method(column: str, delimiter: str, dclm: dict) -> DedupMethod:
+    """DCLM's exact_dedup on the lines of split_lines_modifier (dedup.dclm_lines)."""
+    params = {"method": "exact_lines", "column": column, "delimiter": delimiter, "dclm": dict(dclm)}
+    run = functools.partial(_dclm_lines_run, column=column, delimiter=delimiter,
+                            normalize=dclm.get("normalize"), selection_column=dclm.get("selection_key"),
+                            selection_normalize=dclm.get("selection_normalize"),
+                            selection_reverse=bool(dclm.get("selection_reverse", False)))
+    return DedupMethod("exact_lines", "exact_dedup", params, run, text_column=column)
 
 
 def url_method(column: str = "url", id_column: str = "id", annotate: bool = False,

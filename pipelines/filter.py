@@ -19,6 +19,7 @@ from dclm.executor import ShardJob
 from dclm.ledger import ShardLedger
 from dclm.parquet_shards import CORE_SCHEMA, ShardWriter, iter_rows, read_schema
 from dclm.recipe import load_recipe
+from filters.dclm_general import SPLIT_DELIMITER
 from dclm.remote_retry import collect_retries
 from pipelines.extract import DEFAULT_TIME_LIMIT_S, EXTRACT_STEP, iter_extracted, size_cap, worker_peak_rss_mib
 from pipelines.recipe_steps import DROPPED_SCHEMA, StepRunner, dropped_row, probe_schema
@@ -46,13 +47,18 @@ class _DroppedSink:
 def _run_recipe(job: ShardJob, ledger: ShardLedger, pages: Iterable[dict], base_schema: pa.Schema) -> None:
     """Stream ``pages`` through the job's recipe steps into the kept and dropped files."""
     params = job.params
-    recipe = load_recipe(params["recipe_path"], params.get("source"), announce=False)
+    recipe = load_recipe(params["recipe_path"], params.get("source"), announce=False,
+                         dclm_root=params.get("dclm_root"))
     annotate = bool(params.get("annotate"))
     ledger.details["recipe"] = recipe.name
     ledger.details["recipe_sha256"] = recipe.digest
     ledger.details["annotate"] = annotate
     start, end = params.get("step_range") or (0, len(recipe.steps))
     steps = recipe.steps[start:end]
+    if any(step.name == "join_lines_modifier" for step in steps) \
+            and SPLIT_DELIMITER in base_schema.names:
+        # DCLM's join ends the split of an earlier segment: its marker column goes.
+        base_schema = base_schema.remove(base_schema.get_field_index(SPLIT_DELIMITER))
     with ShardWriter(dropped_path(job), DROPPED_SCHEMA) as dropped:
         runner = StepRunner(steps, ledger, annotate=annotate,
                             dropped_sink=_DroppedSink(dropped, params.get("dropped_sample")))

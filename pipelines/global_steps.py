@@ -13,7 +13,11 @@ those of the recipe YAML (DCLM's names):
   ``verify_threshold``, and a document is removed only if it matches its
   cluster's survivor at ``keeper_threshold`` (``default``: ``threshold``
   when given, else 0.8 and 0.725; null or false: off);
-* ``exact_dedup(column=text, raw=False)``;
+* ``exact_dedup(column=text, raw=False)``, or with DCLM's parameters
+  ``exact_dedup(content_key, normalize, selection_key, selection_normalize,
+  selection_reverse)`` (see ``dedup.dclm_keys``); after DCLM's
+  ``split_lines_modifier`` the loader adds ``lines_delimiter`` and the dedup
+  runs on lines (``dedup.dclm_lines``);
 * ``url_dedup(column=url)``;
 * ``bff_dedup(ngram=13, threshold=0.8, min_ngram_size=ngram, fp_rate=1e-4,
   remove_type=old-both, groups=1)``; DCLM's own spellings
@@ -56,10 +60,24 @@ def _minhash(ngram: int = 5, num_bands: Optional[int] = None, rows_per_band: Opt
     return minhash_method(config)
 
 
-def _exact(column: str = "text", raw: bool = False, id_column: str = "id"):
-    from pipelines.dedup_methods import exact_method
+def _exact(column: str = "text", raw: bool = False, id_column: str = "id",
+           content_key: Optional[str] = None, normalize: Optional[str] = None,
+           selection_key: Optional[str] = None, selection_normalize: Optional[str] = None,
+           selection_reverse: bool = False, lines_delimiter: Optional[str] = None):
+    from dedup.dclm_keys import normalizer
+    from pipelines.dedup_methods import dclm_lines_method, exact_method
 
-    return exact_method(column, raw=raw, id_column=id_column)
+    if (content_key, normalize, selection_key, selection_normalize, lines_delimiter) == (None,) * 5:
+        return exact_method(column, raw=raw, id_column=id_column)
+    # DCLM's spelling: its normalizers and choice of survivor (dedup.dclm_keys).
+    normalizer(normalize)
+    normalizer(selection_normalize)
+    dclm = {"normalize": normalize, "selection_key": selection_key,
+            "selection_normalize": selection_normalize, "selection_reverse": selection_reverse}
+    if lines_delimiter is not None:
+        # Set by the recipe loader after split_lines_modifier: dedup the lines.
+        return dclm_lines_method(content_key or column, lines_delimiter, dclm)
+    return exact_method(content_key or column, id_column=id_column, dclm=dclm)
 
 
 def _url(column: str = "url", id_column: str = "id"):

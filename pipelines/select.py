@@ -87,7 +87,8 @@ def select_shard(job: ShardJob) -> dict:
     table = read_table(job.input)
     params = job.params
     if params.get("recipe_path"):
-        recipe = load_recipe(params["recipe_path"], params.get("source"), announce=False)
+        recipe = load_recipe(params["recipe_path"], params.get("source"), announce=False,
+                             dclm_root=params.get("dclm_root"))
         mask = recipe_mask(table, recipe.steps, ledger)
         ledger.details["recipe_sha256"] = recipe.digest
     else:

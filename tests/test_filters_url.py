@@ -46,7 +46,8 @@ def test_move_url_modifier_without_header_is_a_no_op():
 
 # --- exact domain match -------------------------------------------------------
 
-DOMAIN = dict(banlist=["example.com"], exact_domain_match=True, ignore_chars=["www"])
+# clean_domain: the fix for DCLM's "www." quirk (tested against DCLM below).
+DOMAIN = dict(banlist=["example.com"], exact_domain_match=True, ignore_chars=["www"], clean_domain=True)
 
 
 @pytest.mark.parametrize("url, is_kept", [
@@ -65,13 +66,15 @@ def test_exact_domain(url, is_kept):
 
 
 def test_exact_domain_entry_with_www_matches_too():
-    params = dict(banlist=["www.example.com"], exact_domain_match=True, ignore_chars=["www"])
+    params = dict(banlist=["www.example.com"], exact_domain_match=True, ignore_chars=["www"],
+                  clean_domain=True)
     assert not kept("https://example.com/", **params)
     assert not kept("https://www.example.com/", **params)
 
 
 def test_exact_domain_entry_reduced_to_nothing_bans_nothing():
-    assert kept("", banlist=["www", "www."], exact_domain_match=True, ignore_chars=["www"])
+    assert kept("", banlist=["www", "www."], exact_domain_match=True, ignore_chars=["www"],
+                clean_domain=True)
 
 
 def test_exact_domain_ignores_num_banned_substrs():
@@ -81,7 +84,7 @@ def test_exact_domain_ignores_num_banned_substrs():
 def test_refinedweb_high_quality_domains():
     # DCLM's refinedweb.yaml names hosts exactly ("en.wikipedia.org").
     hq = ["arxiv.org", "github.com", "en.wikipedia.org", "stackoverflow.com"]
-    params = dict(banlist=hq, exact_domain_match=True, ignore_chars=["www"])
+    params = dict(banlist=hq, exact_domain_match=True, ignore_chars=["www"], clean_domain=True)
     assert not kept("https://arxiv.org/abs/2406.11794", **params)
     assert not kept("https://www.github.com/mlfoundations/dclm", **params)
     assert not kept("https://en.wikipedia.org/wiki/Language_model", **params)
@@ -109,6 +112,28 @@ def test_whole_word_match():
     assert not kept("https://site.com/free-sex-video", **params)
     assert kept("https://www.sussex.ac.uk/", **params)
     assert kept("https://site.com/sexagesimal", **params)
+
+
+# --- DCLM's own behaviour (outputs of DCLM's url_substring_filter) -----------
+
+@pytest.mark.parametrize("url, is_kept", [
+    ("https://reddit.com/r/x", False),
+    ("https://www.reddit.com/r/x", True),       # "www" removed leaves ".reddit.com"
+    ("https://reddit.com:443/r/x", True),       # DCLM compares the netloc, port included
+    ("https://REDDIT.com/r/x", False),          # case-folded
+])
+def test_dclm_exact_domain_quirks(url, is_kept):
+    assert kept(url, banlist=["reddit.com"], exact_domain_match=True, ignore_chars=["www"]) is is_kept
+
+
+def test_dclm_ignore_chars_apply_to_the_url_only():
+    # DCLM never matches an entry that holds an ignored character ...
+    strict = dict(banlist=["g-spot"], ignore_chars=["-", "."])
+    assert kept("https://foo.blogspot.com/x", **strict)
+    assert kept("https://best-g-spot.example/x", **strict)
+    assert not kept("https://best-g-spot.example/x", banlist=["g-spot"])
+    # ... and normalize_banlist (the opt-in) revives it, blogspot and all.
+    assert not kept("https://foo.blogspot.com/x", normalize_banlist=True, **strict)
 
 
 def test_ignore_chars_defeats_obfuscation():
@@ -184,7 +209,7 @@ def test_unreadable_banlist_names_the_file(tmp_path):
 def test_shipped_banlists_follow_refinedweb_tiers():
     f = lambda name: os.path.join(BANLISTS, name)  # noqa: E731
     domains = dict(banlist_from_fname=f("url_banned_domains.txt"), exact_domain_match=True,
-                   ignore_chars=["www"])
+                   ignore_chars=["www"], clean_domain=True)
     strict = dict(banlist_from_fname=f("url_banned_words_strict.txt"), ignore_chars=["-", "."])
     hard = dict(banlist_from_fname=f("url_banned_words_hard.txt"), match_substrings=False)
     soft = dict(banlist_from_fname=f("url_banned_words_soft.txt"), match_substrings=False,

@@ -46,8 +46,23 @@ def test_german_page():
 
 
 def test_nothing_to_classify():
-    assert enrich(" ... !!\n\n--")[KEY] == {}
+    assert enrich(" ... !! --")[KEY] == {}
     assert enrich("")[KEY] == {}
+    # As in DCLM, only spaces and ASCII punctuation mean "nothing": a
+    # newline makes fastText classify what is left.
+    assert len(enrich(" ... !!\n\n--")[KEY]) == 1
+
+
+def test_newlines_are_deleted_not_spaced(monkeypatch):
+    seen = []
+
+    class Model:
+        def predict(self, line, k=1):
+            seen.append(line)
+            return ["__label__en"], [0.9]
+    monkeypatch.setattr(lid, "_fasttext_model", lambda path: Model())
+    lid.fasttext_language("one\ntwo\n\nthree")
+    assert seen == ["onetwothree"]  # DCLM: text.replace("\n", "")
 
 
 def test_broken_unicode_does_not_crash():

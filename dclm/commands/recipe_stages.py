@@ -5,7 +5,7 @@ import argparse
 
 from dclm.html_text import EXTRACTORS
 from dclm.inputs import check_unique_names, resolve_inputs, resolve_parquet_inputs
-from dclm.recipe import builtin_recipe_names, load_recipe, recipe_for_record
+from dclm.recipe import builtin_recipe_names, dclm_root_from, load_recipe, recipe_for_record
 from pipelines.extract import DEFAULT_TIME_LIMIT_S
 from pipelines.filter import filter_shard, run_shard
 from pipelines.recipe_plan import run_recipe
@@ -30,6 +30,9 @@ def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
                         help="store every filter's signals as columns and keep every page")
     parser.add_argument("--dropped-sample", type=int, default=None, metavar="N",
                         help="write only the first N dropped pages per shard to OUTPUT/dropped/ (default: all)")
+    parser.add_argument("--dclm-root", default=None, metavar="DIR",
+                        help="a clone of mlfoundations/dclm: DCLM recipes' banlists and TLD list are read "
+                             "from it before our stand-ins (default: $DCLM_ROOT)")
 
 
 def register(subparsers, add_execution_options) -> None:
@@ -62,6 +65,7 @@ def register(subparsers, add_execution_options) -> None:
 
 def _recipe_params(args: argparse.Namespace, recipe) -> dict:
     return {"recipe_path": recipe.path, "source": args.source, "annotate": args.annotate,
+            "dclm_root": dclm_root_from(args.dclm_root),
             "dropped_sample": args.dropped_sample, **recipe_for_record(recipe)}
 
 
@@ -73,13 +77,13 @@ def _execute(stage: str, args, inputs: list[str], params: dict, work, recipe) ->
 
 
 def _run(args: argparse.Namespace) -> int:
-    recipe = load_recipe(args.recipe, args.source)       # fails before any WARC is opened
+    recipe = load_recipe(args.recipe, args.source, dclm_root=args.dclm_root)       # fails before any WARC is opened
     inputs = resolve_inputs(args.input)
     params = {"extractor": args.extractor, "time_limit_s": args.time_limit, **_recipe_params(args, recipe)}
     return _execute("run", args, inputs, params, run_shard, recipe)
 
 
 def _filter(args: argparse.Namespace) -> int:
-    recipe = load_recipe(args.recipe, args.source)
+    recipe = load_recipe(args.recipe, args.source, dclm_root=args.dclm_root)
     inputs = resolve_parquet_inputs(args.input)
     return _execute("filter", args, inputs, _recipe_params(args, recipe), filter_shard, recipe)
