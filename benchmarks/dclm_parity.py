@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from dclm.parquet_shards import read_table  # noqa: E402
 from dclm.recipe import RecipeStep, load_recipe  # noqa: E402
-from dclm.inputs import resolve_parquet_inputs  # noqa: E402
+from dclm.inputs import resolve_document_inputs  # noqa: E402
 from filters.operator import MODIFIER  # noqa: E402
 from filters.registry import OPERATORS  # noqa: E402
 
@@ -58,7 +58,7 @@ C4_MODIFIERS = {
 
 def read_pages(inputs: list[str], limit: int | None) -> list[dict]:
     pages = []
-    for path in resolve_parquet_inputs(inputs):
+    for path in resolve_document_inputs(inputs):
         for row in read_table(path, columns=["id", "url", "text"]).to_pylist():
             # WARC record ids can repeat across files; results are keyed by
             # position so that no page hides another.

@@ -17,8 +17,9 @@ from dclm.stage import EXIT_USAGE
 DESCRIPTION = """\
 DataComp-LM style pretraining-data curation.
 
-Stages read shards and write one Parquet file per input shard, plus a ledger
-(OUTPUT/ledger/<shard>.json) and run statistics (OUTPUT/stats.json). Each shard
+Stages read shards (WARC, Parquet or JSONL) and write one Parquet file per
+input shard to OUTPUT/data/ (or JSONL, --output-format), plus a ledger
+(OUTPUT/.dclm/ledger/<shard>.json) and run statistics (OUTPUT/.dclm/stats.json). Each shard
 is one Ray task: with no --ray-address (and no RAY_ADDRESS) an embedded Ray
 runtime starts on this machine; with one, the same job runs on that cluster.
 Rerunning a command skips shards that are already complete.

@@ -26,22 +26,30 @@ from typing import Any, Callable, Optional
 
 from dclm.atomic_files import exists, remove_stale_temps
 from dclm.inputs import shard_name
+from dclm.output_layout import document_path, dropped_path, ledger_path, run_manifest_path, stage_folders
 
 WORKER_RETRIES = 3
-# Folders of a stage's output that hold per-shard files (see plan_jobs and the
-# stages' dropped/ samples).
-STAGE_FOLDERS = ("", "ledger", "dropped")
 
 
 @dataclass(frozen=True)
 class ShardJob:
-    """One unit of work: an input shard, the output it makes and its ledger."""
+    """One unit of work: an input shard, the output it makes, its ledger and its dropped documents."""
 
     name: str
     input: str
     output: str
     ledger: str
     params: dict = field(default_factory=dict, hash=False, compare=False)
+    dropped: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.dropped:
+            # A job built by hand (tests, benchmarks): its dropped documents go
+            # where the layout puts them for the folder its output is in.
+            folder, _, _ = self.output.rpartition("/")
+            if folder.endswith("/data"):
+                folder = folder[: -len("/data")]
+            object.__setattr__(self, "dropped", dropped_path(folder or ".", self.name))
 
     @property
     def source(self) -> str:
@@ -49,13 +57,15 @@ class ShardJob:
 
 
 def plan_jobs(inputs: list[str], output_dir: str, params: Optional[dict] = None) -> list[ShardJob]:
-    """One job per input; outputs are named after their input inside ``output_dir``."""
-    output_dir = output_dir.rstrip("/")
+    """One job per input; outputs are named after their input (``dclm.output_layout``)."""
+    params = dict(params or {})
+    output_format = params.get("output_format") or "parquet"
     jobs = []
     for url in inputs:
         name = shard_name(url)
-        jobs.append(ShardJob(name=name, input=url, output=f"{output_dir}/{name}.parquet",
-                             ledger=f"{output_dir}/ledger/{name}.json", params=dict(params or {})))
+        jobs.append(ShardJob(name=name, input=url, output=document_path(output_dir, name, output_format),
+                             ledger=ledger_path(output_dir, name), params=params,
+                             dropped=dropped_path(output_dir, name)))
     return jobs
 
 
@@ -65,8 +75,7 @@ def is_done(job: ShardJob) -> bool:
 
 def remove_stale_stage_temps(output_dir: str) -> list[str]:
     """Sweep temporary files that killed writers left in a stage's output folders."""
-    base = output_dir.rstrip("/")
-    return [name for sub in STAGE_FOLDERS for name in remove_stale_temps(f"{base}/{sub}" if sub else base)]
+    return [name for folder in stage_folders(output_dir) for name in remove_stale_temps(folder)]
 
 
 @dataclass
@@ -77,6 +86,7 @@ class RunReport:
     seconds: float
     retried: dict[str, int] = field(default_factory=dict)   # shard name -> worker deaths survived
     nodes: set = field(default_factory=set)                 # Ray node ids that ran shards
+    permanent: set = field(default_factory=set)             # failed shards a rerun cannot fix
 
 
 def task_facts() -> dict:
@@ -171,6 +181,12 @@ def _check_reachable(address: str) -> None:
         raise UsageError(f"cannot join the Ray cluster at {address!r}: nothing answers there ({exc})") from exc
 
 
+def is_permanent_failure(exc: BaseException) -> bool:
+    """A failure that rerunning cannot fix (an input in no format we read), as its exception says."""
+    cause = getattr(exc, "cause", None) or exc
+    return getattr(cause, "retriable", True) is False
+
+
 def _failure_reason(exc: BaseException) -> str:
     cause = getattr(exc, "cause", None) or exc
     text = str(cause).strip().splitlines()
@@ -215,6 +231,8 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
                 docs += ledger.get("documents_in", 0)
             except Exception as exc:  # the shard failed; the run goes on
                 report.failed[job.name] = _failure_reason(exc)
+                if is_permanent_failure(exc):
+                    report.permanent.add(job.name)
             bar.update(1)
             elapsed = max(time.monotonic() - started, 1e-9)
             bar.set_postfix(docs=docs, docs_per_s=f"{docs / elapsed:.0f}", failed=len(report.failed))
@@ -225,6 +243,17 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
     report.ledgers.sort(key=lambda ledger: ledger["shard"])
     report.seconds = time.monotonic() - started
     return report
+
+
+def check_output_folder(output_dir: str) -> None:
+    """An output must be a folder (or not exist yet): a file there would be lost or half-overwritten."""
+    from fsspec.core import url_to_fs
+
+    from dclm.errors import UsageError
+
+    fs, path = url_to_fs(output_dir)
+    if fs.exists(path) and not fs.isdir(path):
+        raise UsageError(f"--output {output_dir} is a file, not a folder; give a folder path")
 
 
 def check_run_manifest(output_dir: str, stage: str, params: dict[str, Any]) -> None:
@@ -240,7 +269,8 @@ def check_run_manifest(output_dir: str, stage: str, params: dict[str, Any]) -> N
     from dclm.atomic_files import write_bytes_atomic
     from dclm.errors import UsageError
 
-    path = f"{output_dir.rstrip('/')}/run.json"
+    check_output_folder(output_dir)
+    path = run_manifest_path(output_dir)
     wanted = {"stage": stage, "params": params}
     if exists(path):
         with fsspec.open(path, "rb") as fh:

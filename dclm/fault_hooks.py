@@ -6,7 +6,7 @@ has not started. These hooks make the moment deterministic:
 
 * ``DCLM_TEST_PAUSE_BEFORE_PUBLISH=SUFFIX`` (with ``DCLM_TEST_FAULT_DIR=DIR``):
   the first process about to publish a file whose path ends with ``/SUFFIX``
-  (e.g. ``out/CC-MAIN-DEV-00010.parquet``, which ``out/dropped/…`` does not
+  (e.g. ``out/data/CC-MAIN-DEV-00010.parquet``, which ``out/.dclm/dropped/…`` does not
   match; its temporary copy is complete, the rename has not happened) writes
   its pid to ``DIR/<SUFFIX with / as _>.attempt-1.pid`` and sleeps
   ``DCLM_TEST_PAUSE_S`` seconds (default 300), so the test can kill it right

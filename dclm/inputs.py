@@ -15,10 +15,14 @@ import posixpath
 from fsspec.core import url_to_fs
 
 from dclm.errors import UsageError
+from dclm.output_layout import DATA, META
 from dclm.remote_files import read_bytes
 from dclm.remote_retry import retry_call
 
 WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc", ".warc.wet.gz", ".wet.gz")
+# Names a directory listing picks up as documents. Only listings go by name:
+# a file named on the command line is read whatever its name (dclm.document_files).
+DOCUMENT_SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".json.gz", ".json.zst")
 # Where the relative lines of a CC ``warc.paths`` listing live.
 COMMON_CRAWL_PREFIX = "https://data.commoncrawl.org/"
 
@@ -58,9 +62,9 @@ def resolve_inputs(inputs: list[str], suffixes: tuple[str, ...] = WARC_SUFFIXES,
                    paths_prefix: str = COMMON_CRAWL_PREFIX, recursive: bool = True) -> list[str]:
     """Expand inputs into shard URLs, de-duplicated, in a stable order.
 
-    Directories are searched recursively for archives (crawl layouts nest
-    them), but not for Parquet: a stage's output folder holds ``dropped/``
-    shards that are not part of its output.
+    Directories are searched recursively (crawl and Hub layouts nest their
+    files), skipping hidden and ``_``-prefixed folders. A stage's output folder
+    stands for its documents, ``OUTPUT/data/`` (``dclm.output_layout``).
 
     Raises UsageError naming the input when it does not exist or holds no shard.
     """
@@ -86,8 +90,13 @@ def _expand(item: str, suffixes: tuple[str, ...], paths_prefix: str, recursive: 
             raise UsageError(f"no file matches the pattern: {item}")
         return [_full_url(fs, m, item) for m in matches if not fs.isdir(m)]
     if fs.isdir(path):
+        if fs.isdir(f"{path.rstrip('/')}/{META}"):
+            path = f"{path.rstrip('/')}/{DATA}"
+            if not fs.isdir(path):
+                raise UsageError(f"{item} is a stage's output folder with no documents ({DATA}/ is missing)")
         listing = fs.find(path) if recursive else fs.ls(path, detail=False)
-        members = sorted(p for p in listing if p.endswith(suffixes))
+        base = path.rstrip("/")
+        members = sorted(p for p in listing if p.endswith(suffixes) and not _hidden_below(base, p))
         if not members:
             raise UsageError(f"no {'/'.join(suffixes)} file in directory: {item}")
         return [_full_url(fs, m, item) for m in members]
@@ -96,10 +105,15 @@ def _expand(item: str, suffixes: tuple[str, ...], paths_prefix: str, recursive: 
     raise UsageError(f"input not found: {item}")
 
 
+def _hidden_below(base: str, path: str) -> bool:
+    relative = path[len(base):].strip("/")
+    return any(part.startswith((".", "_")) for part in relative.split("/"))
+
+
 def shard_name(url: str) -> str:
     """Output name of a shard: its file name without the archive suffixes."""
     name = posixpath.basename(url.rstrip("/"))
-    for suffix in sorted(WARC_SUFFIXES + (".parquet", ".jsonl.gz", ".jsonl"), key=len, reverse=True):
+    for suffix in sorted(WARC_SUFFIXES + DOCUMENT_SUFFIXES + (".json",), key=len, reverse=True):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name
@@ -115,6 +129,11 @@ def check_unique_names(urls: list[str]) -> None:
         seen[name] = url
 
 
-def resolve_parquet_inputs(inputs: list[str]) -> list[str]:
-    """The Parquet shards of a stage's output folder (not its dropped/ samples)."""
-    return resolve_inputs(inputs, suffixes=(".parquet",), recursive=False)
+def resolve_document_inputs(inputs: list[str]) -> list[str]:
+    """Shards of documents: Parquet or JSONL files, folders of them, or a stage's output folder."""
+    return resolve_inputs(inputs, suffixes=DOCUMENT_SUFFIXES)
+
+
+def resolve_any_inputs(inputs: list[str]) -> list[str]:
+    """WARC archives and document shards (``dclm run`` reads both)."""
+    return resolve_inputs(inputs, suffixes=WARC_SUFFIXES + DOCUMENT_SUFFIXES)

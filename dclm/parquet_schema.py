@@ -9,24 +9,54 @@ shard's rows would give at once:
 * a column whose values so far are all ``None`` has no type yet (``null``); it
   becomes ``string`` only when the shard is complete and still says nothing;
 * ints and floats in one column make a float column;
-* a dict-valued signal (DCLM's ``{"en": 0.93}`` language score) is a
-  ``map<string, …>``, so rows with different keys share one type.
+* a dict-valued column (``metadata``, DCLM's ``{"en": 0.93}`` language score)
+  is stored as a JSON string, and the schema's ``dclm.json_columns`` metadata
+  names it so that our readers give the dict back. Not an Arrow ``map`` or
+  ``struct``: their keys vary from row to row, and HF ``datasets`` cannot
+  load a ``map`` column at all.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 import pyarrow as pa
 
-CORE_SCHEMA = pa.schema([
+JSON_COLUMNS_KEY = b"dclm.json_columns"
+
+
+def with_json_columns(schema: pa.Schema, names) -> pa.Schema:
+    """``schema`` whose metadata names ``names`` (sorted, comma-separated) as JSON-encoded columns."""
+    names = sorted(set(names))
+    metadata = dict(schema.metadata or {})
+    metadata.pop(JSON_COLUMNS_KEY, None)
+    if names:
+        metadata[JSON_COLUMNS_KEY] = ",".join(names).encode()
+    return schema.with_metadata(metadata or None)
+
+
+def json_columns(schema: pa.Schema) -> set[str]:
+    """The columns ``schema`` stores as JSON strings of dicts."""
+    raw = (schema.metadata or {}).get(JSON_COLUMNS_KEY)
+    return set(raw.decode().split(",")) if raw else set()
+
+
+CORE_SCHEMA = with_json_columns(pa.schema([
     ("id", pa.string()),
     ("url", pa.string()),
     ("text", pa.string()),
     ("source", pa.string()),
     ("date", pa.string()),
-    ("metadata", pa.map_(pa.string(), pa.string())),
-])
+    ("metadata", pa.string()),
+]), ["metadata"])
 CORE_COLUMNS = tuple(CORE_SCHEMA.names)
+
+
+def encode_json(value: Any) -> Optional[str]:
+    """A dict as stored in a JSON column (key order kept, so equal rows give equal bytes)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def infer_type(values: list[Any]) -> pa.DataType:
@@ -35,8 +65,7 @@ def infer_type(values: list[Any]) -> pa.DataType:
     if sample is None:
         return pa.null()
     if isinstance(sample, dict):
-        inner = [x for v in values if isinstance(v, dict) for x in v.values()]
-        return pa.map_(pa.string(), infer_type(inner))
+        return pa.string()
     if isinstance(sample, bool):
         return pa.bool_()
     if isinstance(sample, int):
@@ -57,9 +86,6 @@ def merge_types(old: pa.DataType, new: pa.DataType, column: str) -> pa.DataType:
     numeric = (pa.types.is_integer, pa.types.is_floating)
     if any(f(old) for f in numeric) and any(f(new) for f in numeric):
         return pa.float64()
-    if pa.types.is_map(old) and pa.types.is_map(new):
-        return pa.map_(merge_types(old.key_type, new.key_type, column),
-                       merge_types(old.item_type, new.item_type, column))
     try:
         unified = pa.unify_schemas([pa.schema([(column, old)]), pa.schema([(column, new)])],
                                    promote_options="permissive")
@@ -77,21 +103,23 @@ def batch_schema(rows: list[dict[str, Any]], base: Optional[pa.Schema] = None) -
         for key in row:
             order.setdefault(key)
     fields = []
+    encoded = json_columns(base)
     for name in order:
         known = base.field(name).type if name in base.names else pa.null()
-        if name in CORE_COLUMNS:
+        if name in CORE_COLUMNS and name in CORE_SCHEMA.names and known == CORE_SCHEMA.field(name).type:
             fields.append(pa.field(name, known))
             continue
-        found = infer_type([row.get(name) for row in rows])
+        values = [row.get(name) for row in rows]
+        if any(isinstance(v, dict) for v in values):
+            encoded.add(name)
+        found = infer_type(values)
         fields.append(pa.field(name, merge_types(known, found, name)))
-    return pa.schema(fields)
+    return with_json_columns(pa.schema(fields, metadata=base.metadata), encoded)
 
 
 def _settle(dtype: pa.DataType) -> pa.DataType:
     if pa.types.is_null(dtype):
         return pa.string()
-    if pa.types.is_map(dtype):
-        return pa.map_(_settle(dtype.key_type), _settle(dtype.item_type))
     if pa.types.is_list(dtype):
         return pa.list_(_settle(dtype.value_type))
     return dtype
@@ -99,7 +127,7 @@ def _settle(dtype: pa.DataType) -> pa.DataType:
 
 def settle(schema: pa.Schema) -> pa.Schema:
     """The schema to write: columns still without a type are stored as strings."""
-    return pa.schema([pa.field(f.name, _settle(f.type)) for f in schema])
+    return pa.schema([pa.field(f.name, _settle(f.type)) for f in schema], metadata=schema.metadata)
 
 
 def schema_for(rows: list[dict[str, Any]]) -> pa.Schema:
@@ -108,8 +136,8 @@ def schema_for(rows: list[dict[str, Any]]) -> pa.Schema:
 
 
 def to_arrow_value(value: Any, dtype: pa.DataType) -> Any:
-    if isinstance(value, dict) and pa.types.is_map(dtype):
-        return list(value.items())
+    if isinstance(value, dict) and pa.types.is_string(dtype):
+        return encode_json(value)
     return value
 
 

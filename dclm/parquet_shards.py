@@ -18,13 +18,14 @@ object store. Reads of remote shards retry transient failures.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable, Iterator, Optional
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dclm.parquet_schema import (CORE_COLUMNS, CORE_SCHEMA, batch_schema, conform, rows_to_table, schema_for,
-                                 settle)
+from dclm.parquet_schema import (CORE_COLUMNS, CORE_SCHEMA, batch_schema, conform, json_columns, rows_to_table,
+                                 schema_for, settle, with_json_columns)
 from dclm.remote_files import discard_spool, open_input, publish, spool_path
 
 __all__ = ["CORE_SCHEMA", "CORE_COLUMNS", "ROWS_PER_BATCH", "BATCH_TEXT_BYTES", "COMPRESSION", "ShardWriter",
@@ -115,7 +116,7 @@ class ShardWriter:
         schema = self._schema_for_batch()
         if self._writer is None:
             self._open(schema)
-        elif schema != self._writer.schema:
+        elif not schema.equals(self._writer.schema, check_metadata=True):
             self._widen(schema)
         table = rows_to_table(self._pending, self._writer.schema)
         self._writer.write_table(table, row_group_size=max(len(self._pending), 1))
@@ -169,20 +170,35 @@ def iter_rows(path: str, columns: Optional[list[str]] = None, batch_size: int = 
         # iterator's life: memory would grow with the shard (measured: +70 MiB
         # over a 75 MB shard). One row group at a time keeps it flat.
         parquet = pq.ParquetFile(fh, pre_buffer=False)
-        map_columns = {f.name for f in parquet.schema_arrow if pa.types.is_map(f.type)}
+        # Dict columns: ours are JSON strings (dclm.parquet_schema); maps and
+        # structs are other writers' (and our older files').
+        encoded = json_columns(parquet.schema_arrow)
+        maps = {f.name for f in parquet.schema_arrow if pa.types.is_map(f.type)}
         for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
             # Python rows cost ~10x their Arrow form: convert a slice at a time.
             for start in range(0, batch.num_rows, PYTHON_ROWS):
                 for row in batch.slice(start, PYTHON_ROWS).to_pylist():
-                    for name in map_columns & row.keys():
+                    for name in encoded & row.keys():
+                        if isinstance(row[name], str):
+                            row[name] = json.loads(row[name])
+                    for name in maps & row.keys():
                         if row[name] is not None:
                             row[name] = dict(row[name])
                     yield row
 
 
+def readable_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` as our writers store it: ``map`` and ``struct`` columns become JSON-string columns."""
+    maps = [f.name for f in schema if pa.types.is_map(f.type) or pa.types.is_struct(f.type)]
+    if not maps:
+        return schema
+    fields = [pa.field(f.name, pa.string()) if f.name in maps else f for f in schema]
+    return with_json_columns(pa.schema(fields, metadata=schema.metadata), json_columns(schema) | set(maps))
+
+
 def read_schema(path: str) -> pa.Schema:
     with open_input(path) as fh:
-        return pq.ParquetFile(fh).schema_arrow
+        return readable_schema(pq.ParquetFile(fh).schema_arrow)
 
 
 def read_table(path: str, columns: Optional[list[str]] = None) -> pa.Table:

@@ -12,8 +12,9 @@ import sys
 from typing import Any, Callable, Optional, TextIO
 
 from dclm.atomic_files import write_bytes_atomic
-from dclm.executor import ShardJob, check_run_manifest, remove_stale_stage_temps, run_jobs
+from dclm.executor import ShardJob, check_output_folder, check_run_manifest, remove_stale_stage_temps, run_jobs
 from dclm.ledger import ShardLedger, read_ledger, summarize_run
+from dclm.output_layout import run_manifest_path, stats_path
 
 EXIT_OK = 0
 EXIT_USAGE = 1
@@ -26,7 +27,8 @@ def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict]
               progress: bool = True, force: bool = False, out: Optional[TextIO] = None) -> int:
     """Run every shard of a stage and report; returns the process exit code."""
     if force:
-        write_bytes_atomic(f"{output_dir.rstrip('/')}/run.json",
+        check_output_folder(output_dir)
+        write_bytes_atomic(run_manifest_path(output_dir),
                json.dumps({"stage": stage, "params": params}, indent=2, sort_keys=True).encode())
     else:
         check_run_manifest(output_dir, stage, params)
@@ -43,8 +45,9 @@ def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict]
     stats = summarize_run(ledgers, report.failed, stage, report.seconds,
                           extra={"params": params, "shards_resumed": sorted(report.resumed),
                                  "shards_retried": dict(sorted(report.retried.items())),
+                                 "shards_failed_permanently": sorted(report.permanent),
                                  "nodes_used": len(report.nodes)})
-    write_bytes_atomic(f"{output_dir.rstrip('/')}/stats.json", json.dumps(stats, indent=2).encode())
+    write_bytes_atomic(stats_path(output_dir), json.dumps(stats, indent=2).encode())
     print_summary(stats, report.resumed, out or sys.stdout)
     if report.failed:
         return EXIT_SHARDS_FAILED
@@ -88,8 +91,12 @@ def print_summary(stats: dict[str, Any], resumed: list[str], out: TextIO) -> Non
                      "pages (per shard: ledger details.extract_fallbacks)")
     for name, reason in stats["shards_failed"].items():
         lines.append(f"FAILED {name}: {reason}")
-    if stats["shards_failed"]:
+    permanent = set(stats.get("shards_failed_permanently") or [])
+    if set(stats["shards_failed"]) - permanent:
         lines.append("Failed shards left no output; rerun the same command to retry them.")
+    if permanent:
+        lines.append(f"{len(permanent)} shard(s) failed on their input itself (unreadable or in no format dclm "
+                     "reads): a rerun fails the same way; fix or remove those files.")
     if not stats["invariant_ok"]:
         lines.extend(f"LEDGER MISMATCH {p}" for p in stats["invariant_problems"])
     print("\n".join(lines), file=out)

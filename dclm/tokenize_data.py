@@ -63,8 +63,8 @@ def _file_sha256(url: str) -> str:
 
 
 def tokenize_shard(url: str, tokenizer, eos: int, dtype: np.dtype) -> tuple[np.ndarray, dict]:
-    """All documents of one Parquet shard as one token stream, each followed by EOS."""
-    from dclm.parquet_shards import iter_rows
+    """All documents of one shard (Parquet or JSONL) as one token stream, each followed by EOS."""
+    from dclm.document_files import iter_documents
 
     pieces: list[np.ndarray] = []
     stats = {"rows": 0, "documents": 0, "empty": 0, "tokens": 0}
@@ -77,7 +77,7 @@ def tokenize_shard(url: str, tokenizer, eos: int, dtype: np.dtype) -> tuple[np.n
             pieces.append(np.asarray(ids, dtype=dtype))
         batch.clear()
 
-    for row in iter_rows(url, columns=["text"]):
+    for row in iter_documents(url, columns=["text"]):
         stats["rows"] += 1
         text = row.get("text")
         if not text:

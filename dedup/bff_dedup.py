@@ -70,7 +70,7 @@ class BffConfig:
 
 
 def _ngram_body(inputs: list, path: str, config: BffConfig) -> list:
-    from dclm.parquet_shards import read_table
+    from dclm.document_files import read_documents_table as read_table
 
     texts = read_table(path, columns=[config.text_column]).column(0).to_pylist()
     ngrams = shard_ngrams(texts, config.ngram, config.min_ngram)

@@ -37,7 +37,7 @@ REASON = "exact_duplicate_lines"
 def _key_body(inputs: list, path: str, shard_index: int, column: str, delimiter: str,
               normalize: Optional[str], selection_column: Optional[str],
               selection_normalize: Optional[str], num_partitions: int) -> list:
-    from dclm.parquet_shards import read_table
+    from dclm.document_files import read_documents_table as read_table
 
     columns = [column] + ([selection_column] if selection_column else [])
     table = read_table(path, columns=list(dict.fromkeys(columns)))
@@ -73,7 +73,7 @@ def _find_body(inputs: list, num_groups: int, selection_reverse: bool) -> list:
 
 def _annotate_body(inputs: list, paths: list, shard_indices: list, column: str,
                    delimiter: str) -> list:
-    from dclm.parquet_shards import read_table
+    from dclm.document_files import read_documents_table as read_table
 
     counts, parts = inputs[:len(shard_indices)], inputs[len(shard_indices):]
     doc, line = concat_parts([part[:2] for part in parts], (np.int64, np.int64))

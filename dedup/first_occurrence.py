@@ -45,7 +45,7 @@ _KEY_DTYPES = (np.uint64, np.uint64, np.int64)
 def _key_body(inputs: list, path: str, shard_index: int, column: str, id_column: str,
               kind: str, raw: bool, num_partitions: int, normalize=None,
               selection_column=None, selection_normalize=None) -> list:
-    from dclm.parquet_shards import read_table
+    from dclm.document_files import read_documents_table as read_table
 
     columns = [column, id_column] + ([selection_column] if selection_column else [])
     table = read_table(path, columns=list(dict.fromkeys(columns)))

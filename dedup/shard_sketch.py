@@ -1,4 +1,4 @@
-"""Phase 1 of MinHash dedup for one Parquet shard: text to LSH band keys.
+"""Phase 1 of MinHash dedup for one shard (Parquet or JSONL): text to LSH band keys.
 
 Reads only the columns it needs, in record batches of ``batch_rows``, so a
 shard of any size is sketched in bounded memory. Besides the band keys it
@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-import fsspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from dedup.keep_rule import priority_values
 from dedup.minhash import lsh_band_keys, minhash_signatures
@@ -85,17 +83,20 @@ def sketch_shard(path: str, shard_index: int, config: MinHashConfig
 
     ``path`` is a local path or any fsspec URL.
     """
-    with fsspec.open(path, "rb") as fh:     # local files and any fsspec URL
-        return _sketch_file(pq.ParquetFile(fh), shard_index, config)
+    from dclm.document_files import iter_document_batches
+
+    keep_column = config.keep.column
+    columns = [config.text_column, config.id_column] + ([keep_column] if keep_column else [])
+    return _sketch_batches(iter_document_batches(path, list(dict.fromkeys(columns)), config.batch_rows),
+                           shard_index, config)
 
 
-def _sketch_file(parquet: pq.ParquetFile, shard_index: int, config: MinHashConfig
-                 ) -> tuple[np.ndarray, np.ndarray, ShardMeta]:
+def _sketch_batches(batches, shard_index: int, config: MinHashConfig
+                    ) -> tuple[np.ndarray, np.ndarray, ShardMeta]:
     keep_column = config.keep.column
     keep_signatures = config.keeps_signatures
-    columns = [config.text_column, config.id_column] + ([keep_column] if keep_column else [])
     keys, ids, priorities, compact = [], [], [], []
-    for batch in parquet.iter_batches(batch_size=config.batch_rows, columns=columns):
+    for batch in batches:
         signatures = text_signatures(batch.column(config.text_column).to_pylist(), config)
         keys.append(lsh_band_keys(signatures, config.num_bands, config.rows_per_band,
                                   config.seed))

@@ -1,8 +1,8 @@
 """Training documents for the quality classifier: reading them, capping them, splitting them.
 
 Inputs are files or directories (searched recursively, in sorted order; in
-the output folder of a ``dclm`` stage, recognised by its ``stats.json``,
-only the top-level shards: its ``dropped/`` pages are not documents of it):
+the output folder of a ``dclm`` stage, recognised by its ``.dclm/`` folder,
+only its ``data/`` shards: its dropped pages are not documents of it):
 
 * Parquet (``.parquet``): the ``text`` column, as ``dclm extract`` writes it;
 * JSONL (``.jsonl``, ``.jsonl.gz``, ``.json.gz``, ``.jsonl.zst``): the
@@ -84,7 +84,7 @@ class ReadReport:
 
 
 def _is_stage_output(directory: str) -> bool:
-    return os.path.isfile(os.path.join(directory, "stats.json"))
+    return os.path.isdir(os.path.join(directory, ".dclm"))
 
 
 def input_files(paths: Sequence[str]) -> list[str]:
@@ -94,8 +94,9 @@ def input_files(paths: Sequence[str]) -> list[str]:
         if os.path.isdir(path):
             members = []
             for root, dirs, files in os.walk(path):
-                # A stage's output: its shards only, not dropped/, ledger/ or _work/.
-                dirs[:] = [] if _is_stage_output(root) else sorted(dirs)
+                # A stage's output: its documents (data/) only, never its .dclm/ bookkeeping.
+                dirs[:] = ["data"] if _is_stage_output(root) and "data" in dirs else sorted(
+                    d for d in dirs if not d.startswith((".", "_")))
                 members += [os.path.join(root, f) for f in sorted(files)
                             if f.endswith(PARQUET_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES)]
             if not members:

@@ -6,6 +6,7 @@ thresholds the score later; we store the score as a column (DESIGN §3,
 rescores. The shard is read in Arrow record batches and each batch's texts
 are scored with one ``filters.quality_classifier.score_texts`` call; rows
 and all other columns pass through untouched (no Python dict per row).
+JSONL input, or JSONL output (``--output-format``), goes row by row instead.
 """
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ def score_shard(job: ShardJob) -> dict:
     score_sum, score_min, score_max = 0.0, float("inf"), float("-inf")
     import fsspec
 
+    from dclm.document_files import PARQUET, sniff_format
+    from dclm.document_writers import is_jsonl_path
+
+    if sniff_format(job.input) != PARQUET or is_jsonl_path(job.output):
+        return _score_rows(job, model, key, overwrite, ledger)
     with fsspec.open(job.input, "rb") as fh:
         try:
             reader = pq.ParquetFile(fh)
@@ -70,18 +76,67 @@ def score_shard(job: ShardJob) -> dict:
                     score_min = min(score_min, float(scores.min()))
                     score_max = max(score_max, float(scores.max()))
             writer.close()
+    return _finish(job, model, ledger, counts, (score_sum, score_min, score_max))
+
+
+def _score_rows(job: ShardJob, model, key: str, overwrite: bool, ledger: ShardLedger) -> dict:
+    """The row-by-row path: any input format, any output format."""
+    from dclm.document_fields import InputNotes
+    from dclm.document_files import iter_documents
+    from dclm.document_writers import open_document_writer
+
+    params = job.params
+    counts = ledger.step(f"{SCORE_STEP}:{key}")
+    notes = InputNotes()
+    total, low, high = 0.0, float("inf"), float("-inf")
+    batch_size = int(params.get("batch_size", ROWS_PER_BATCH))
+
+    def score(batch: list[dict], writer) -> None:
+        nonlocal total, low, high
+        started = time.perf_counter()
+        scores = model.probabilities([row["text"] for row in batch], normalize=params.get("normalize"))
+        counts.seconds += time.perf_counter() - started
+        for row, value in zip(batch, scores.tolist()):
+            if key in row and not overwrite:
+                raise ShardError(f"{job.input}: the documents already have a {key!r} field; pass "
+                                 "--overwrite to rescore or choose another --key")
+            row[key] = value
+            writer.write(row)
+        counts.kept += len(batch)
+        if batch:
+            total, low, high = total + float(scores.sum()), min(low, float(scores.min())), max(high, float(scores.max()))
+
+    with open_document_writer(job.output) as writer:
+        batch: list[dict] = []
+        for document in iter_documents(job.input, notes):
+            batch.append(document)
+            if len(batch) >= batch_size:
+                score(batch, writer)
+                batch = []
+        score(batch, writer)
+    counts.docs_in = notes.lines
+    counts.errors.update(notes.bad_lines)
+    ledger.details["input"] = notes.to_dict()
+    return _finish(job, model, ledger, counts, (total, low, high))
+
+
+def _finish(job: ShardJob, model, ledger: ShardLedger, counts, summary: tuple[float, float, float]) -> dict:
+    params = job.params
+    score_sum, score_min, score_max = summary
+    scored = counts.kept
     ledger.details = {
+        **ledger.details,
         "model": params["model"],
-        "key": key,
+        "key": params.get("key", DEFAULT_KEY),
         "scorer": "numpy (exact fastText re-implementation)" if model.linear else "fastText predict",
         # Which preparation the scores were computed with, and who chose it.
         "text_prep": (model.text_prep if params.get("normalize") is None
                       else "normalize" if params["normalize"] else "dclm"),
         "text_prep_from": (model.text_prep_from if params.get("normalize") is None
                            else params.get("text_prep_from", "caller")),
-        "score_mean": score_sum / counts.docs_in if counts.docs_in else None,
-        "score_min": score_min if counts.docs_in else None,
-        "score_max": score_max if counts.docs_in else None,
+        "score_mean": score_sum / scored if scored else None,
+        "score_min": score_min if scored else None,
+        "score_max": score_max if scored else None,
     }
     ledger.finish()
     ledger.write(job.ledger)

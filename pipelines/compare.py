@@ -173,7 +173,7 @@ def curate(exp: Experiment, log=lambda message: None) -> None:
     import ray
 
     from dclm.executor import ensure_ray, plan_jobs
-    from dclm.inputs import resolve_parquet_inputs
+    from dclm.inputs import resolve_document_inputs
     from dclm.stage import run_stage
     from pipelines.extract import extract_shard
     from pipelines.filter import filter_shard
@@ -190,7 +190,7 @@ def curate(exp: Experiment, log=lambda message: None) -> None:
         if code != EXIT_OK:
             raise _stage_failed("extraction", code, extracted)
         exp.timings["extract_s"] = round(time.monotonic() - began, 2)
-        shards = resolve_parquet_inputs([str(extracted)])
+        shards = resolve_document_inputs([str(extracted)])
         for label, recipe in exp.recipes:
             began = time.monotonic()
             target = exp.curated_dir(label)
@@ -215,10 +215,10 @@ def curate(exp: Experiment, log=lambda message: None) -> None:
 def tokenize(exp: Experiment, label: str) -> dict:
     """The recipe's tokenize manifest; a recipe too small for one sequence gets a manifest of 0 tokens,
     so that the repetition check reports it with the others."""
-    from dclm.inputs import resolve_parquet_inputs
+    from dclm.inputs import resolve_document_inputs
     from dclm.tokenize_data import TooFewTokens, tokenize_to_dir
 
-    shards = resolve_parquet_inputs([str(exp.curated_dir(label))])
+    shards = resolve_document_inputs([str(exp.curated_dir(label))])
     if not shards:
         raise UsageError(f"recipe {label} left no shards in {exp.curated_dir(label)}")
     try:

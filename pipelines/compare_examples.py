@@ -34,14 +34,14 @@ def recipe_examples(recipe, curated_dir: Path) -> dict:
     """{"score": which score, "highest": [...], "lowest": [...]} for one recipe's curated shards."""
     import pyarrow.parquet as pq
 
-    from dclm.inputs import resolve_parquet_inputs
+    from dclm.inputs import resolve_document_inputs
     from filters.quality_classifier import REFERENCE_MODEL, score_texts
 
     column = _score_column(recipe)
     ids: list[str] = []
     texts: list[str] = []
     scores: list[float] = []
-    for shard in resolve_parquet_inputs([str(curated_dir)]):
+    for shard in resolve_document_inputs([str(curated_dir)]):
         names = pq.ParquetFile(shard).schema_arrow.names
         wanted = ["id", "text"] + ([column] if column and column in names else [])
         table = pq.read_table(shard, columns=wanted)

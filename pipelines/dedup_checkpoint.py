@@ -10,13 +10,13 @@ A dedup runs in two phases (``pipelines.dedup_stage``):
 
 Phase 1 is all-or-nothing (its outcome depends on every shard), so it is
 stored as a whole: one Parquet file per shard under
-``OUTPUT/_phases/decisions/``, each written atomically by a Ray task, then
-the phase-done marker ``OUTPUT/_phases/decisions.json`` (parameters, the
+``OUTPUT/.dclm/phases/decisions/``, each written atomically by a Ray task, then
+the phase-done marker ``OUTPUT/.dclm/phases/decisions.json`` (parameters, the
 inputs' sizes and modification times, the run facts and phase seconds).
 The marker is written last, so its presence means every file is complete.
 A rerun whose parameters and inputs match the marker skips phase 1 and
 reads the stored results; phase 2 already resumes per shard (a shard with
-output and ledger is done). When every shard is written, ``_phases/`` is
+output and ledger is done). When every shard is written, ``.dclm/phases/`` is
 deleted, so a finished output directory looks the same whether or not its
 run was interrupted.
 
@@ -38,18 +38,14 @@ from fsspec.core import url_to_fs
 
 from dclm.atomic_files import exists, open_atomic, remove_stale_temps, write_bytes_atomic
 from dclm.inputs import shard_name
+from dclm.output_layout import phases_dir
 from dedup.bff_decide import ShardDecisions
 
-PHASES_DIR = "_phases"
 DECISIONS = "decisions"
 _KIND = b"dclm_phase_result"
 # Results that are records of numpy arrays of different lengths, stored as one
 # row of list columns; a closed list, so a stored file can only build these.
 _ARRAY_RECORDS = {"bff_decisions": ShardDecisions}
-
-
-def phases_dir(output_dir: str) -> str:
-    return f"{output_dir.rstrip('/')}/{PHASES_DIR}"
 
 
 def marker_path(output_dir: str) -> str:
@@ -157,7 +153,7 @@ def stored_decisions(output_dir: str, inputs: Sequence[str], params: dict) -> Op
 
 
 def drop_checkpoints(output_dir: str) -> None:
-    """Delete ``_phases/`` once every shard is written: nothing needs it any more."""
+    """Delete ``.dclm/phases/`` once every shard is written: nothing needs it any more."""
     fs, real = url_to_fs(phases_dir(output_dir))
     if fs.exists(real):
         fs.rm(real, recursive=True)

@@ -7,10 +7,10 @@ only its last phase is per shard. Two phases (seconds of each go to
 1. ``decisions``: the global phases of the method (MinHash: signatures,
    buckets, components, keep; exact/URL: keys, find, annotate; BFF: ngrams,
    decide), always over *all* input shards, ending with one result per
-   shard, stored under ``OUTPUT/_phases/`` with a phase-done marker
+   shard, stored under ``OUTPUT/.dclm/phases/`` with a phase-done marker
    (``pipelines.dedup_checkpoint``);
 2. ``write``, one Ray task per shard: ``OUTPUT/<shard>.parquet``,
-   ``OUTPUT/dropped/<shard>.parquet``, then ``OUTPUT/ledger/<shard>.json``.
+   ``OUTPUT/.dclm/dropped/<shard>.parquet``, then ``OUTPUT/.dclm/ledger/<shard>.json``.
 
 Resume: when every shard's output and ledger exist (and ``run.json`` shows
 the same parameters), nothing runs and the summary is rebuilt from the
@@ -18,7 +18,7 @@ ledgers. Otherwise a stored, matching phase 1 is reused (``stats.json``
 lists it under ``phases_reused``) and only the missing shards are written;
 without one, phase 1 runs again. Every method is deterministic, so the
 shards already written are the ones this run would write. ``force`` redoes
-everything. ``_phases/`` is deleted once every shard is written.
+everything. ``.dclm/phases/`` is deleted once every shard is written.
 """
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ from typing import Optional, TextIO
 from dclm import fault_hooks
 from dclm.atomic_files import exists, write_bytes_atomic
 from dclm.errors import UsageError
-from dclm.executor import (RunReport, ShardJob, check_run_manifest, ensure_ray, is_done, note_task, plan_jobs,
-                           remove_stale_stage_temps, task_facts)
+from dclm.executor import (RunReport, ShardJob, check_output_folder, check_run_manifest, ensure_ray, is_done,
+                           is_permanent_failure, note_task, plan_jobs, remove_stale_stage_temps, task_facts)
 from dclm.inputs import check_unique_names, shard_name
 from dclm.ledger import ShardLedger, read_ledger, summarize_run
+from dclm.output_layout import run_manifest_path, stats_path
 from dclm.stage import EXIT_INVARIANT, EXIT_OK, EXIT_SHARDS_FAILED, print_summary
 from dedup.ray_tasks import submit
 from pipelines import dedup_checkpoint as checkpoint
@@ -43,11 +44,11 @@ from pipelines.dedup_write import write_dedup_shard
 
 def _check_columns(path: str, needed: list[str]) -> None:
     """Fail before any work when the first shard lacks a column the method reads."""
-    import fsspec
-    import pyarrow.parquet as pq
+    from dclm.document_files import document_columns
 
-    with fsspec.open(path, "rb") as fh:
-        names = pq.read_schema(fh).names
+    names = document_columns(path)
+    if names is None:       # JSONL: its fields are known line by line
+        return
     missing = [name for name in needed if name not in names]
     if missing:
         raise UsageError(f"{path} has no column {', '.join(map(repr, missing))} "
@@ -93,6 +94,8 @@ def _write_all(method: DedupMethod, jobs: list[ShardJob], output_dir: str, progr
             ledger, facts = ray.get(ready[0])
         except Exception as exc:  # one shard's write failed; the others go on
             report.failed[name] = _failure_reason(exc)
+            if is_permanent_failure(exc):
+                report.permanent.add(name)
         else:
             report.ledgers.append(ledger)
             note_task(report, name, facts)
@@ -120,7 +123,7 @@ def _decisions(method: DedupMethod, inputs: list[str], output_dir: str, params: 
 
 
 def _previous_facts(output_dir: str) -> dict:
-    path = f"{output_dir.rstrip('/')}/stats.json"
+    path = stats_path(output_dir)
     if not exists(path):
         return {}
     import fsspec
@@ -133,7 +136,7 @@ def _previous_facts(output_dir: str) -> dict:
 def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
               ray_address: Optional[str] = None, num_cpus: Optional[int] = None,
               force: bool = False, progress: bool = True, out: Optional[TextIO] = None,
-              dropped_sample: Optional[int] = None) -> tuple[int, dict]:
+              dropped_sample: Optional[int] = None, output_format: str = "parquet") -> tuple[int, dict]:
     """Run one dedup method over ``inputs`` (shard URLs); ``(exit code, stats)``."""
     out = out or sys.stdout
     if not inputs:
@@ -142,10 +145,12 @@ def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
     # The documented order ("first occurrence" for exact, url and bff): shard
     # names, then rows; independent of how the inputs were listed.
     inputs = sorted(inputs, key=lambda url: (shard_name(url), url))
-    params = {**method.params, "dropped_sample": dropped_sample}
+    params = {**method.params, "dropped_sample": dropped_sample,
+              **({"output_format": output_format} if output_format != "parquet" else {})}
     jobs = plan_jobs(inputs, output_dir, params)
     if force:
-        write_bytes_atomic(f"{output_dir.rstrip('/')}/run.json",
+        check_output_folder(output_dir)
+        write_bytes_atomic(run_manifest_path(output_dir),
                            json.dumps({"stage": method.stage, "params": params}, indent=2,
                                       sort_keys=True).encode())
     else:
@@ -168,6 +173,8 @@ def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
 
                 reason = f"global phase failed: {_failure_reason(exc)}"
                 report.failed.update({job.name: reason for job in pending})
+                if is_permanent_failure(exc):
+                    report.permanent.update(job.name for job in pending)
             else:
                 written = time.monotonic()
                 _write_all(method, pending, output_dir, progress, dropped_sample, report)
@@ -180,6 +187,7 @@ def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
         remove_stale_stage_temps(output_dir)       # left by writers whose worker died
         extra.update({"global": facts, "stage_seconds": timings, "phases_reused": reused,
                       "shards_retried": dict(sorted(report.retried.items())),
+                      "shards_failed_permanently": sorted(report.permanent),
                       "nodes_used": len(report.nodes)})
     else:
         extra.update(_previous_facts(output_dir))
@@ -194,7 +202,7 @@ def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
     shard_ledgers.sort(key=lambda ledger: ledger.shard)
     stats = summarize_run(shard_ledgers, failed, method.stage, time.monotonic() - started,
                           extra=extra)
-    write_bytes_atomic(f"{output_dir.rstrip('/')}/stats.json", json.dumps(stats, indent=2).encode())
+    write_bytes_atomic(stats_path(output_dir), json.dumps(stats, indent=2).encode())
     print_summary(stats, resumed, out)
     print_facts(method, stats, out)
     if failed:

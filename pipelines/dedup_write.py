@@ -15,9 +15,9 @@ shard's rows:
 * any other column is a signal added to the output (``minhash_cluster``).
 
 This module turns that into the stage's files (the layout of every stage):
-``OUTPUT/<shard>.parquet`` (kept rows), ``OUTPUT/dropped/<shard>.parquet``
-(removed rows with ``dropped_step``, ``dropped_reason``, ``dropped_signals``)
-and ``OUTPUT/ledger/<shard>.json``, written last so that resume can trust
+``OUTPUT/data/<shard>.parquet`` (kept rows, or JSONL), ``OUTPUT/.dclm/dropped/
+<shard>.parquet`` (removed rows with ``dropped_step``, ``dropped_reason``,
+``dropped_signals``) and ``OUTPUT/.dclm/ledger/<shard>.json``, written last so that resume can trust
 it. With ``annotate`` nothing is dropped or rewritten: the signals are added
 and the ledger records what would have been removed.
 """
@@ -32,14 +32,12 @@ import pyarrow.compute as pc
 
 from dclm.executor import ShardJob
 from dclm.ledger import ShardLedger
-from dclm.parquet_shards import CORE_SCHEMA, read_table, write_table
+from dclm.document_fields import InputNotes
+from dclm.document_files import read_documents_table
+from dclm.document_writers import write_documents_table
+from dclm.parquet_shards import CORE_SCHEMA, write_table
 
 DECISION_COLUMNS = ("keep", "reason", "duplicate_of", "detail", "text")
-
-
-def dropped_path(job: ShardJob) -> str:
-    head, _, name = job.output.rpartition("/")
-    return f"{head}/dropped/{name}"
 
 
 def _core_column(table: pa.Table, field: pa.Field) -> pa.Array:
@@ -55,7 +53,7 @@ def dropped_table(rows: pa.Table, step: str, reasons: list[str], signals: list[s
     columns["dropped_step"] = pa.array([step] * rows.num_rows, pa.string())
     columns["dropped_reason"] = pa.array(reasons, pa.string())
     columns["dropped_signals"] = pa.array(signals, pa.string())
-    return pa.table(columns)
+    return pa.table(columns).replace_schema_metadata(CORE_SCHEMA.metadata)
 
 
 def _signals_json(rows: pa.Table, extra: list[dict]) -> list[str]:
@@ -116,29 +114,34 @@ def write_dedup_shard(inputs: list, job: ShardJob, stage: str, step: str, annota
     """
     (annotation,) = inputs
     ledger = ShardLedger(shard=job.name, stage=stage, input=job.input, output=job.output)
-    table = read_table(job.input)
+    notes = InputNotes()
+    table = read_documents_table(job.input, notes=notes)
     decisions = convert(annotation, table, **(convert_kwargs or {})) if convert else annotation
     out, keep, modified = apply_decisions(table, decisions, annotate, text_column)
     counts = ledger.step(step)
-    counts.docs_in = table.num_rows
+    # JSONL lines that could not be read enter the step as its errors.
+    counts.docs_in = table.num_rows + sum(notes.bad_lines.values())
+    counts.errors.update(notes.bad_lines)
+    if notes.format:
+        ledger.details["input"] = notes.to_dict()
     removed = np.flatnonzero(~keep)
     reasons = decisions.column("reason").to_pylist()
     if annotate:
         counts.kept = table.num_rows
         ledger.details["would_remove"] = int(len(removed))
         ledger.details["would_modify"] = modified
-        write_table(job.output, out)
+        write_documents_table(job.output, out)
     else:
         counts.kept = table.num_rows - len(removed)
         counts.modified = modified
         for r in removed.tolist():
             counts.dropped[reasons[r] or step] += 1
-        write_table(job.output, out)
+        write_documents_table(job.output, out)
         sample = removed if dropped_sample is None else removed[:dropped_sample]
         rows = table.take(pa.array(sample, pa.int64()))
         duplicate_of, details = _column(decisions, "duplicate_of"), _column(decisions, "detail")
         explained = [_explain(reasons[r], duplicate_of[r], details[r]) for r in sample.tolist()]
-        write_table(dropped_path(job), dropped_table(
+        write_table(job.dropped, dropped_table(
             rows, step, [text for text, _ in explained],
             _signals_json(rows, [more for _, more in explained])))
         ledger.details["dropped_rows_written"] = int(len(sample))

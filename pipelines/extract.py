@@ -20,7 +20,8 @@ from typing import Iterator
 from dclm.executor import ShardJob
 from dclm.html_text import decode_html, get_checked_extractor
 from dclm.ledger import ShardLedger, StepCounts
-from dclm.parquet_shards import CORE_SCHEMA, write_rows
+from dclm.document_writers import open_document_writer
+from dclm.parquet_shards import CORE_SCHEMA
 from dclm.remote_retry import collect_retries
 from dclm.time_limit import DocumentTimeout, time_limit
 from dclm.warc_records import Malformed, Record, iter_archive
@@ -165,7 +166,9 @@ def extract_shard(job: ShardJob) -> dict:
         docs = iter_extracted(job.input, job.source, ledger, extractor=params.get("extractor", "resiliparse"),
                               time_limit_s=params.get("time_limit_s", DEFAULT_TIME_LIMIT_S),
                               max_bytes=size_cap(params))
-        write_rows(job.output, docs, schema=CORE_SCHEMA)
+        with open_document_writer(job.output, schema=CORE_SCHEMA) as writer:
+            for document in docs:
+                writer.write(document)
     ledger.details["remote_retries"] = dict(sorted(retries.items()))
     ledger.details["worker_peak_rss_mib"] = worker_peak_rss_mib()
     ledger.finish()

@@ -1,8 +1,10 @@
-"""Recipe stages for one shard: ``dclm filter`` (Parquet in) and ``dclm run`` (WARC in, one pass).
+"""Recipe stages for one shard: ``dclm filter`` (documents in) and ``dclm run`` (WARC in, one pass).
 
 Both stream pages through the recipe's steps and write the kept pages to
-``OUTPUT/<shard>.parquet`` and the dropped ones, with their reasons, to
-``OUTPUT/dropped/<shard>.parquet``. Both files are written as the pages come,
+``OUTPUT/data/<shard>.parquet`` (or JSONL, ``--output-format``) and the
+dropped ones, with their reasons, to ``OUTPUT/.dclm/dropped/<shard>.parquet``
+(``dclm.output_layout``). ``dclm run`` given Parquet or JSONL documents
+instead of a WARC file filters them as ``dclm filter`` does. Both files are written as the pages come,
 one bounded row group at a time, so a worker's memory does not grow with the
 size of its shard (``dclm.parquet_shards``). Recipe steps add columns, so the
 kept file's schema is inferred from its rows as they come; a shard that keeps
@@ -13,23 +15,21 @@ from __future__ import annotations
 import posixpath
 from typing import Iterable
 
+
 import pyarrow as pa
 
+from dclm.document_files import WARC, read_documents_schema, sniff_format
+from dclm.document_writers import open_document_writer
 from dclm.executor import ShardJob
 from dclm.ledger import ShardLedger
-from dclm.parquet_shards import CORE_SCHEMA, ShardWriter, iter_rows, read_schema
+from dclm.parquet_shards import CORE_SCHEMA, ShardWriter
 from dclm.recipe import load_recipe
 from filters.dclm_general import SPLIT_DELIMITER
 from dclm.remote_retry import collect_retries
 from pipelines.extract import DEFAULT_TIME_LIMIT_S, EXTRACT_STEP, iter_extracted, size_cap, worker_peak_rss_mib
+from dclm.input_ledger import READ_STEP, counted_documents
 from pipelines.recipe_steps import DROPPED_SCHEMA, StepRunner, dropped_row, probe_schema
 
-READ_STEP = "read"
-
-
-def dropped_path(job: ShardJob) -> str:
-    head, _, name = job.output.rpartition("/")
-    return f"{head}/dropped/{name}"
 
 
 class _DroppedSink:
@@ -59,24 +59,16 @@ def _run_recipe(job: ShardJob, ledger: ShardLedger, pages: Iterable[dict], base_
             and SPLIT_DELIMITER in base_schema.names:
         # DCLM's join ends the split of an earlier segment: its marker column goes.
         base_schema = base_schema.remove(base_schema.get_field_index(SPLIT_DELIMITER))
-    with ShardWriter(dropped_path(job), DROPPED_SCHEMA) as dropped:
+    with ShardWriter(job.dropped, DROPPED_SCHEMA) as dropped:
         runner = StepRunner(steps, ledger, annotate=annotate,
                             dropped_sink=_DroppedSink(dropped, params.get("dropped_sample")))
-        with ShardWriter(job.output, base_schema=base_schema) as kept:
+        with open_document_writer(job.output, base_schema=base_schema) as kept:
             for page in runner.run(pages):
                 kept.write(page)
             if kept.rows_accepted == 0:
                 kept.empty_schema = probe_schema(steps, annotate, base_schema)
     ledger.details["dropped_rows_written"] = dropped.rows_written
     ledger.details["schema_rewrites"] = kept.rewrites
-
-
-def _counted_rows(path: str, ledger: ShardLedger) -> Iterable[dict]:
-    counts = ledger.step(READ_STEP)
-    for row in iter_rows(path):
-        counts.docs_in += 1
-        counts.kept += 1
-        yield row
 
 
 def _finish(ledger: ShardLedger, job: ShardJob, retries) -> dict:
@@ -89,20 +81,27 @@ def _finish(ledger: ShardLedger, job: ShardJob, retries) -> dict:
 
 
 def filter_shard(job: ShardJob) -> dict:
-    """``dclm filter`` for one Parquet shard."""
+    """``dclm filter`` for one shard of documents (Parquet or JSONL)."""
     ledger = ShardLedger(shard=job.name, stage="filter", input=job.input, output=job.output)
-    ledger.step(READ_STEP)
     with collect_retries() as retries:
-        _run_recipe(job, ledger, _counted_rows(job.input, ledger), read_schema(job.input))
+        _filter_documents(job, ledger)
     return _finish(ledger, job, retries)
 
 
+def _filter_documents(job: ShardJob, ledger: ShardLedger) -> None:
+    ledger.step(READ_STEP)
+    _run_recipe(job, ledger, counted_documents(job.input, ledger), read_documents_schema(job.input) or CORE_SCHEMA)
+
+
 def run_shard(job: ShardJob) -> dict:
-    """``dclm run`` for one WARC shard: extraction and the recipe in a single read."""
+    """``dclm run`` for one shard: WARC is extracted and filtered in a single read; documents are filtered."""
     ledger = ShardLedger(shard=job.name, stage="run", input=job.input, output=job.output)
     params = job.params
-    ledger.step(EXTRACT_STEP)  # first in the ledger, before the recipe's steps
     with collect_retries() as retries:
+        if sniff_format(job.input) != WARC:
+            _filter_documents(job, ledger)
+            return _finish(ledger, job, retries)
+        ledger.step(EXTRACT_STEP)  # first in the ledger, before the recipe's steps
         pages = iter_extracted(job.input, posixpath.basename(job.input), ledger,
                                extractor=params.get("extractor", "resiliparse"),
                                time_limit_s=params.get("time_limit_s", DEFAULT_TIME_LIMIT_S),

@@ -130,7 +130,8 @@ def check_global_step(name: str, kwargs: dict[str, Any]) -> None:
 
 def run_global_step(name: str, kwargs: dict[str, Any], input_shards: list[str], output_dir: str,
                     ray_address: Optional[str] = None, num_cpus: Optional[int] = None, *,
-                    force: bool = False, progress: bool = True, out=None) -> dict:
+                    force: bool = False, progress: bool = True, out=None,
+                    output_format: str = "parquet") -> dict:
     """Run a recipe's global step over ``input_shards``; the run's stats.
 
     Writes ``output_dir`` in the stage layout (shards, ``dropped/``,
@@ -142,5 +143,6 @@ def run_global_step(name: str, kwargs: dict[str, Any], input_shards: list[str], 
 
     method = build_global_method(name, dict(kwargs))
     code, stats = run_dedup(method, sorted(input_shards), output_dir, ray_address=ray_address,
-                            num_cpus=num_cpus, force=force, progress=progress, out=out)
+                            num_cpus=num_cpus, force=force, progress=progress, out=out,
+                            output_format=output_format)
     return {**stats, "exit_code": code}

@@ -4,10 +4,12 @@ A recipe such as DCLM-Baseline is heuristics → dedup → top 10% by a
 classifier. Local steps run per shard; a global step (``minhash_dedup``,
 ``exact_dedup``, ``url_dedup``, ``bff_dedup``, ``quality_filter`` with a
 ``top_fraction``) needs every shard. So the recipe is cut into segments; each
-segment writes a complete stage directory under ``OUTPUT/_work/NN_name/``
-(shards, ledger, stats), and the last one writes ``OUTPUT`` itself. Every
-segment resumes on its own, so an interrupted run restarts at the first
-segment that did not finish.
+segment writes a complete stage directory under ``OUTPUT/.dclm/work/NN_name/``
+(shards, ledger, stats, always Parquet), and the last one writes ``OUTPUT``
+itself, in the run's output format. Every segment resumes on its own, so an
+interrupted run restarts at the first segment that did not finish. Then
+``OUTPUT/.dclm/stats.json`` is rewritten to cover the whole recipe: every
+segment's steps in order (``dclm.recipe_stats``).
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from dclm.executor import plan_jobs
-from dclm.inputs import resolve_parquet_inputs
+from dclm.inputs import resolve_document_inputs
+from dclm.output_layout import work_dir
+from dclm.recipe_stats import write_recipe_stats
 from dclm.recipe import Recipe, RecipeStep, is_global
 from dclm.stage import EXIT_OK, run_stage
 
@@ -54,16 +58,19 @@ def split_segments(steps: list[RecipeStep], extract_first: bool) -> list[Segment
     return segments
 
 
-def _run_global(step: RecipeStep, shards: list[str], output_dir: str, execution: dict) -> int:
+def _run_global(step: RecipeStep, shards: list[str], output_dir: str, execution: dict,
+                output_format: str) -> int:
     if step.name == "quality_filter":
         from pipelines.top_fraction import select_top_fraction
 
         return select_top_fraction(shards, output_dir, by=step.kwargs.get("key", "fasttext_hq_prob"),
                                    fraction=float(step.kwargs["top_fraction"]),
-                                   lower_better=bool(step.kwargs.get("lower_better", False)), **execution)
+                                   lower_better=bool(step.kwargs.get("lower_better", False)),
+                                   output_format=output_format, **execution)
     from pipelines.global_steps import run_global_step
 
-    stats = run_global_step(step.name, step.kwargs, shards, output_dir, **execution)
+    stats = run_global_step(step.name, step.kwargs, shards, output_dir, output_format=output_format,
+                            **execution)
     return stats["exit_code"]
 
 
@@ -90,20 +97,27 @@ def _run_segments(stage: str, recipe: Recipe, inputs: list[str], output_dir: str
     segments = split_segments(recipe.steps, extract_first=(stage == "run"))
     output_dir = output_dir.rstrip("/")
     shards = inputs
+    targets = []
     for number, segment in enumerate(segments, start=1):
         last = number == len(segments)
-        target = output_dir if last else f"{output_dir}/_work/{number:02d}_{segment.label}"
+        target = output_dir if last else f"{work_dir(output_dir)}/{number:02d}_{segment.label}"
+        targets.append(target)
+        # Segments between steps stay Parquet; the run's format is for its result.
+        segment_params = params if last else {k: v for k, v in params.items() if k != "output_format"}
         if segment.is_global:
-            code = _run_global(segment.steps[0], shards, target, execution)
+            code = _run_global(segment.steps[0], shards, target, execution,
+                               segment_params.get("output_format", "parquet"))
         else:
             work = first_work if number == 1 else later_work
-            segment_params = {**params, "step_range": [segment.start, segment.end]}
+            segment_params = {**segment_params, "step_range": [segment.start, segment.end]}
             jobs = plan_jobs(shards, target, segment_params)
             code = run_stage(stage if number == 1 else "filter", jobs, work, target, segment_params,
                              **execution)
         if code != EXIT_OK:
             return code
-        shards = resolve_parquet_inputs([target])
+        if not last:
+            shards = resolve_document_inputs([target])
+    write_recipe_stats(output_dir, targets, [f"{n:02d}_{s.label}" for n, s in enumerate(segments, start=1)])
     return EXIT_OK
 
 

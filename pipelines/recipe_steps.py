@@ -28,7 +28,8 @@ DroppedSink = Callable[[dict, RecipeStep, str, dict], None]
 # dropped/ shards have one shape whatever the recipe: the signals are JSON.
 DROPPED_SCHEMA = pa.schema(list(CORE_SCHEMA) + [pa.field("dropped_step", pa.string()),
                                                 pa.field("dropped_reason", pa.string()),
-                                                pa.field("dropped_signals", pa.string())])
+                                                pa.field("dropped_signals", pa.string())],
+                           metadata=CORE_SCHEMA.metadata)
 # An English paragraph for probing which columns a recipe adds (see probe_schema).
 _PROBE_TEXT = ("The town council met on Tuesday evening to discuss the plan for the new library. "
                "Most of the members said that the old building was too small and that it had been "

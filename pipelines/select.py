@@ -17,7 +17,9 @@ import pyarrow as pa
 from dclm.errors import ShardError
 from dclm.executor import ShardJob
 from dclm.ledger import ShardLedger
-from dclm.parquet_shards import read_table, write_table
+from dclm.document_files import read_documents_table as read_table
+from dclm.input_ledger import counted_table
+from dclm.document_writers import write_documents_table
 from dclm.recipe import RecipeStep, load_recipe
 from pipelines.recipe_steps import ANNOTATE_DROPPED_AT, reason_for
 
@@ -84,7 +86,7 @@ def sql_mask(table: pa.Table, where: str, ledger: ShardLedger) -> list[bool]:
 
 def select_shard(job: ShardJob) -> dict:
     ledger = ShardLedger(shard=job.name, stage="select", input=job.input, output=job.output)
-    table = read_table(job.input)
+    table = counted_table(job.input, ledger)
     params = job.params
     if params.get("recipe_path"):
         recipe = load_recipe(params["recipe_path"], params.get("source"), announce=False,
@@ -93,7 +95,7 @@ def select_shard(job: ShardJob) -> dict:
         ledger.details["recipe_sha256"] = recipe.digest
     else:
         mask = sql_mask(table, params["where"], ledger)
-    write_table(job.output, table.filter(pa.array(mask, type=pa.bool_())))
+    write_documents_table(job.output, table.filter(pa.array(mask, type=pa.bool_())))
     ledger.finish()
     ledger.write(job.ledger)
     return ledger.to_dict()

@@ -34,11 +34,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dclm.atomic_files import open_atomic
 from dclm.executor import ShardJob, plan_jobs
 from dclm.inputs import shard_name
 from dclm.ledger import ShardLedger
-from dclm.parquet_shards import COMPRESSION, ROWS_PER_BATCH, read_table
+from dclm.document_files import read_documents_table
+from dclm.document_writers import write_documents_table
+from dclm.input_ledger import counted_table
 from dclm.stage import run_stage
 from filters.bookkeeping import check_top_fraction
 
@@ -78,11 +79,16 @@ def _scores(table: pa.Table, by: str, lower_better: bool) -> np.ndarray:
 
 
 def _columns_and_rows(path: str) -> tuple[list[str], int]:
-    import fsspec
+    from dclm.document_files import PARQUET, read_documents_table, sniff_format
 
-    with fsspec.open(path, "rb") as fh:
-        parquet = pq.ParquetFile(fh)
-        return parquet.schema_arrow.names, parquet.metadata.num_rows
+    if sniff_format(path) == PARQUET:
+        import fsspec
+
+        with fsspec.open(path, "rb") as fh:
+            parquet = pq.ParquetFile(fh)
+            return list(dict.fromkeys(parquet.schema_arrow.names + ["id"])), parquet.metadata.num_rows
+    table = read_documents_table(path)
+    return table.column_names, table.num_rows
 
 
 def find_cut(shard_paths: Sequence[str], by: str, fraction: float,
@@ -99,7 +105,7 @@ def find_cut(shard_paths: Sequence[str], by: str, fraction: float,
             if num_rows == 0:
                 continue    # every page was dropped upstream, so no enricher ever ran on this shard
             raise ValueError(f"{path}: no {by!r} column to select on")
-        table = read_table(path, columns=list(dict.fromkeys([by, "id"])))
+        table = read_documents_table(path, columns=list(dict.fromkeys([by, "id"])))
         scores.append(_scores(table, by, lower_better))
         ids.append(table.column("id"))
         shard_of.append(np.full(table.num_rows, index, dtype=np.int64))
@@ -153,17 +159,16 @@ def filter_shard(job: ShardJob) -> dict:
     """Pass 2 for one shard: write only the rows inside the cut (``job.params`` holds the cut)."""
     cut = TopFractionCut(**{k: job.params[k] for k in TopFractionCut.__dataclass_fields__})
     ledger = ShardLedger(shard=job.name, stage=STAGE, input=job.input, output=job.output)
+    table = counted_table(job.input, ledger)
     counts = ledger.step(f"top_fraction:{cut.by}")
-    table = read_table(job.input)
     mask = keep_mask(table, cut, job.name)
     kept = table.filter(pa.array(mask))
-    with open_atomic(job.output) as out:
-        pq.write_table(kept, out, compression=COMPRESSION, row_group_size=ROWS_PER_BATCH)
+    write_documents_table(job.output, kept)
     counts.docs_in = table.num_rows
     counts.kept = kept.num_rows
     if table.num_rows - kept.num_rows:
         counts.dropped[DROP_REASON] = table.num_rows - kept.num_rows
-    ledger.details = {"by": cut.by, "fraction": cut.fraction, "threshold": cut.threshold,
+    ledger.details = {**ledger.details, "by": cut.by, "fraction": cut.fraction, "threshold": cut.threshold,
                       "documents_total": cut.documents_total, "documents_to_keep": cut.documents_to_keep}
     ledger.finish()
     ledger.write(job.ledger)
@@ -173,7 +178,7 @@ def filter_shard(job: ShardJob) -> dict:
 def select_top_fraction(shard_paths: Sequence[str], output_dir: str, by: str, fraction: float, *,
                         lower_better: bool = False, ray_address: Optional[str] = None,
                         num_cpus: Optional[int] = None, progress: bool = True, force: bool = False,
-                        out: Optional[TextIO] = None) -> int:
+                        out: Optional[TextIO] = None, output_format: str = "parquet") -> int:
     """Both passes: find the cut over ``shard_paths``, then write the kept rows of each shard.
 
     Returns ``run_stage``'s exit code. ``stats.json`` in ``output_dir``
@@ -183,6 +188,8 @@ def select_top_fraction(shard_paths: Sequence[str], output_dir: str, by: str, fr
     print(f"top {cut.fraction:g} by {by}: keeping {cut.documents_to_keep} of {cut.documents_total} "
           f"documents (threshold {cut.threshold})", file=out or sys.stdout)
     params = cut.as_params()
+    if output_format != "parquet":
+        params["output_format"] = output_format
     jobs = plan_jobs(list(shard_paths), output_dir, params)
     return run_stage(STAGE, jobs, filter_shard, output_dir, params, ray_address=ray_address,
                      num_cpus=num_cpus, progress=progress, force=force, out=out)

@@ -95,14 +95,14 @@ def hostile_output(tmp_path_factory) -> Path:
 
 def segment_dirs(out: Path) -> list[Path]:
     """The stage directories of a run, in the order they ran (``_work/NN_*``, then OUTPUT)."""
-    work = sorted(p for p in (out / "_work").glob("[0-9]*_*") if p.is_dir()) if (out / "_work").is_dir() else []
+    work = sorted(p for p in (out / ".dclm" / "work").glob("[0-9]*_*") if p.is_dir()) if (out / ".dclm" / "work").is_dir() else []
     return work + [out]
 
 
 def ledger_totals(stage_dir: Path) -> list[dict]:
     """Per-step sums over the shard ledgers, computed here without the toolkit's ledger code."""
     totals: dict[str, dict] = {}
-    for path in sorted((stage_dir / "ledger").glob("*.json")):
+    for path in sorted((stage_dir / ".dclm" / "ledger").glob("*.json")):
         for step in json.loads(path.read_text())["steps"]:
             entry = totals.setdefault(step["step"], {"step": step["step"], "in": 0, "kept": 0, "dropped": 0,
                                                      "errors": 0, "modified": 0, "out": 0})

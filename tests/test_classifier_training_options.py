@@ -145,13 +145,14 @@ def test_url_groups_cut_the_fragment_and_stage_outputs_skip_dropped(tmp_path):
     from dclm.parquet_shards import write_rows
 
     out = tmp_path / "rw"
+    (out / "data").mkdir(parents=True)
     (out / "dropped").mkdir(parents=True)
     rows = [{"id": str(i), "url": f"urn:blog:{i // 3}#{i}", "text": f"post {i}"} for i in range(9)]
-    write_rows(str(out / "a.parquet"), rows)
+    write_rows(str(out / "data" / "a.parquet"), rows)
     write_rows(str(out / "dropped" / "a.parquet"), [{"id": "x", "url": "urn:blog:9#1", "text": "dropped"}])
-    assert input_files([str(out)]) == [str(out / "a.parquet"), str(out / "dropped" / "a.parquet")]
-    (out / "stats.json").write_text("{}")                   # now it is a stage's output folder
-    assert input_files([str(out)]) == [str(out / "a.parquet")]
+    assert input_files([str(out)]) == [str(out / "data" / "a.parquet"), str(out / "dropped" / "a.parquet")]
+    (out / ".dclm").mkdir()                                 # now it is a stage's output folder
+    assert input_files([str(out)]) == [str(out / "data" / "a.parquet")]
     docs, report = read_labeled([str(out)], 0, Fields(group=("url",)))
     assert report.groups == 3 and docs[4].group == "url=urn:blog:1"
 

@@ -57,7 +57,7 @@ def experiment(tmp_path_factory, ray_session):
 
 
 def _rows(directory) -> int:
-    return sum(pq.read_metadata(p).num_rows for p in directory.glob("*.parquet"))
+    return sum(pq.read_metadata(p).num_rows for p in (directory / "data").glob("*.parquet"))
 
 
 @needs_eval_data

@@ -124,7 +124,7 @@ def test_runnable_configs_run_on_a_shared_shard(name, source, corpus, ray_sessio
             "--output", out]
     result = invoke_cli(*args, *(["--source", source] if source else []))
     assert result.code == 0, result
-    stats = json.loads((out / "stats.json").read_text())
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert stats["documents_in"] > 0
 
 
@@ -139,9 +139,9 @@ def test_c4_with_blingfire_runs_end_to_end(corpus, ray_session, tmp_path):
     assert result.code == 0, result
     import duckdb
 
-    rows = duckdb.sql(f"SELECT text FROM read_parquet('{out}/*.parquet')").fetchall()
+    rows = duckdb.sql(f"SELECT text FROM read_parquet('{out}/data/*.parquet')").fetchall()
     lines = [line.strip().lower() for (text,) in rows for line in text.split("\n")]
     # The line-level dedup leaves each normalized line once in the whole output.
     assert rows and len(lines) == len(set(lines))
-    columns = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{out}/*.parquet')").fetchall()
+    columns = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{out}/data/*.parquet')").fetchall()
     assert "dclm_split_delimiter" not in {c[0] for c in columns}    # joined again

@@ -133,17 +133,17 @@ def test_cli_drop_and_annotate_write_shards(shards, tmp_path, ray_session):
     code, out = _cli("decontaminate", "--input", shards, "--output", dropped, "--drop", "--only", "openbook_qa",
                      "--no-progress")
     assert code == 0, out
-    assert pq.read_table(dropped / "a.parquet").num_rows == 2 and pq.read_table(dropped / "b.parquet").num_rows == 1
-    report = json.loads((dropped / "decontamination.json").read_text())
+    assert pq.read_table(dropped / "data" / "a.parquet").num_rows == 2 and pq.read_table(dropped / "data" / "b.parquet").num_rows == 1
+    report = json.loads((dropped / ".dclm" / "decontamination.json").read_text())
     assert report["overlap_by_task"] == {"openbook_qa": 1} and report["dropped"] is True
-    stats = json.loads((dropped / "stats.json").read_text())
+    stats = json.loads((dropped / ".dclm" / "stats.json").read_text())
     assert stats["documents_in"] == 4 and stats["documents_out"] == 3 and stats["invariant_ok"]
 
     annotated = tmp_path / "annotated"
     code, out = _cli("decontaminate", "--input", shards, "--output", annotated, "--only", "openbook_qa",
                      "--no-progress")
     assert code == 0, out
-    table = pq.read_table(annotated / "a.parquet").to_pydict()
+    table = pq.read_table(annotated / "data" / "a.parquet").to_pydict()
     assert table["eval_overlap"] == [[], ["openbook_qa"], []]
     assert table["eval_overlap_ngrams"][1] > 0 and table["eval_overlap_ngrams"][0] == 0
 

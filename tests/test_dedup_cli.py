@@ -45,7 +45,7 @@ def pages(tmp_path_factory, ray_session, corpus):
     extracted = root / "extracted"
     result = invoke_cli("extract", warcs, "--output", extracted, "--num-cpus", "2")
     assert result.code == 0, result
-    originals = pa.concat_tables(pq.read_table(p) for p in sorted(extracted.glob("*.parquet")))
+    originals = pa.concat_tables(pq.read_table(p) for p in sorted((extracted / "data").glob("*.parquet")))
     rows = [r for r in originals.to_pylist() if len(r["text"].split()) >= 150
             and len(r["text"].split("\n")) >= 4]
     rng = random.Random(7)
@@ -70,7 +70,7 @@ def pages(tmp_path_factory, ray_session, corpus):
         plants.append(plant)
     inputs = root / "inputs"
     inputs.mkdir()
-    for p in sorted(extracted.glob("*.parquet")):
+    for p in sorted((extracted / "data").glob("*.parquet")):
         (inputs / p.name).symlink_to(p)
     pq.write_table(pa.Table.from_pylist(plants, schema=originals.schema),
                    inputs / "zz-planted.parquet")
@@ -78,9 +78,9 @@ def pages(tmp_path_factory, ray_session, corpus):
 
 
 def _read(out):
-    kept = pa.concat_tables(pq.read_table(p) for p in sorted(out.glob("*.parquet")))
-    dropped = pa.concat_tables(pq.read_table(p) for p in sorted((out / "dropped").glob("*.parquet")))
-    return kept, dropped, json.loads((out / "stats.json").read_text())
+    kept = pa.concat_tables(pq.read_table(p) for p in sorted((out / "data").glob("*.parquet")))
+    dropped = pa.concat_tables(pq.read_table(p) for p in sorted((out / ".dclm" / "dropped").glob("*.parquet")))
+    return kept, dropped, json.loads((out / ".dclm" / "stats.json").read_text())
 
 
 def _reasons(dropped) -> dict:
@@ -88,9 +88,9 @@ def _reasons(dropped) -> dict:
 
 
 def _check_ledgers(out, total: int) -> None:
-    stats = json.loads((out / "stats.json").read_text())
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert stats["invariant_ok"] and stats["documents_in"] == total
-    for path in sorted((out / "ledger").glob("*.json")):
+    for path in sorted((out / ".dclm" / "ledger").glob("*.json")):
         (step,) = json.loads(path.read_text())["steps"]
         assert step["in"] == step["kept"] + sum(step["dropped"].values()) + sum(step["errors"].values())
     kept, dropped, _ = _read(out)
@@ -129,13 +129,13 @@ def test_minhash_removes_plants_deterministically_and_resumes(pages, dedup_cli, 
     # Resume: complete output is left alone; a lost shard is rewritten identically.
     rerun = dedup_cli("dedup", "minhash", "--input", inputs, "--output", out)
     assert rerun.code == 0 and "nothing to do" in rerun.out
-    lost = out / "zz-planted.parquet"
+    lost = out / "data" / "zz-planted.parquet"
     before = pq.read_table(lost)
     lost.unlink()
     rerun = dedup_cli("dedup", "minhash", "--input", inputs, "--output", out)
     assert rerun.code == 0, rerun
     assert pq.read_table(lost).equals(before)
-    assert len(json.loads((out / "stats.json").read_text())["shards_resumed"]) == 2
+    assert len(json.loads((out / ".dclm" / "stats.json").read_text())["shards_resumed"]) == 2
 
 
 def test_minhash_annotate_keeps_everything(pages, dedup_cli, tmp_path):
@@ -143,13 +143,13 @@ def test_minhash_annotate_keeps_everything(pages, dedup_cli, tmp_path):
     out = tmp_path / "ann"
     result = dedup_cli("dedup", "minhash", "--input", inputs, "--output", out, "--annotate")
     assert result.code == 0, result
-    table = pa.concat_tables(pq.read_table(p) for p in sorted(out.glob("*.parquet")))
+    table = pa.concat_tables(pq.read_table(p) for p in sorted((out / "data").glob("*.parquet")))
     assert table.num_rows == originals.num_rows + sum(len(v) for v in planted.values())
     rows = {r["id"]: r for r in table.select(["id", "minhash_cluster", "minhash_keep"]).to_pylist()}
     for plant, original in planted["exact"]:
         assert rows[plant]["minhash_keep"] is False and rows[plant]["minhash_cluster"] == original
         assert rows[original]["minhash_keep"] is True
-    stats = json.loads((out / "stats.json").read_text())
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert stats["steps"][0]["dropped"] == {} and stats["global"]["removed"] > 0
 
 
@@ -214,8 +214,8 @@ def test_recipe_global_step_matches_cli(pages, dedup_cli, tmp_path):
     assert stats["exit_code"] == 0 and stats["stage"] == "dedup_exact"
     assert dedup_cli("dedup", "exact", "--input", inputs, "--output", tmp_path / "cli").code == 0
     for name in ("CC-MAIN-DEV-00000", "zz-planted"):
-        assert pq.read_table(tmp_path / "step" / f"{name}.parquet").equals(
-            pq.read_table(tmp_path / "cli" / f"{name}.parquet"))
+        assert pq.read_table(tmp_path / "step" / "data" / f"{name}.parquet").equals(
+            pq.read_table(tmp_path / "cli" / "data" / f"{name}.parquet"))
     check_global_step("minhash_dedup", {"ngram": 5, "threshold": 0.8, "keep": "lowest_id"})
     check_global_step("bff_dedup", {"ngram": 13, "threshold": 0.8})
     with pytest.raises(UsageError, match="accepts"):

@@ -109,9 +109,9 @@ def test_three_node_cluster_matches_single_node(tmp_path, ray_session):
     for method in METHODS:
         assert on_cluster[method]["exit_code"] == single[method]["exit_code"] == 0
         assert on_cluster[method]["out"] == single[method]["out"]
-        a, b = (_tables(str(tmp_path / where / method)) for where in ("cluster", "single"))
+        a, b = (_tables(str(tmp_path / where / method / "data")) for where in ("cluster", "single"))
         assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a), method
-        for folder in ("dropped",):
+        for folder in (".dclm/dropped",):
             da, db = (_tables(str(tmp_path / where / method / folder)) for where in ("cluster", "single"))
             assert all(da[k].equals(db[k]) for k in da), method
     mh_cluster, mh_single = on_cluster["minhash"]["global"], single["minhash"]["global"]

@@ -36,7 +36,7 @@ def extracted(tmp_path_factory, ray_session, corpus):
     out = tmp_path_factory.mktemp("corpus") / "extracted"
     result = invoke_cli("extract", WARC_DIR, "--output", out, "--num-cpus", "2")
     assert result.code == 0, result
-    table = pa.concat_tables(pq.read_table(p) for p in sorted(out.glob("*.parquet")))
+    table = pa.concat_tables(pq.read_table(p) for p in sorted((out / "data").glob("*.parquet")))
     assert table.num_rows > 1200
     return out, table
 
@@ -60,8 +60,8 @@ def runs(extracted, tmp_path_factory):
 
 
 def _tables(out):
-    kept = pa.concat_tables(pq.read_table(p) for p in sorted(out.glob("*.parquet")))
-    dropped = pa.concat_tables(pq.read_table(p) for p in sorted((out / "dropped").glob("*.parquet")))
+    kept = pa.concat_tables(pq.read_table(p) for p in sorted((out / "data").glob("*.parquet")))
+    dropped = pa.concat_tables(pq.read_table(p) for p in sorted((out / ".dclm" / "dropped").glob("*.parquet")))
     return kept, dropped
 
 
@@ -85,13 +85,13 @@ def _kept_ids(out) -> set[str]:
 def test_ledgers_add_up(extracted, runs):
     _, table = extracted
     for method, (out, _) in runs.items():
-        stats = json.loads((out / "stats.json").read_text())
+        stats = json.loads((out / ".dclm" / "stats.json").read_text())
         assert stats["invariant_ok"] and stats["documents_in"] == table.num_rows, method
         kept, dropped = _tables(out)
         assert kept.num_rows == stats["documents_out"]
         assert kept.num_rows + dropped.num_rows == table.num_rows, method
-        ledgers = sorted((out / "ledger").glob("*.json"))
-        assert len(ledgers) == len(list(out.glob("*.parquet")))
+        ledgers = sorted((out / ".dclm" / "ledger").glob("*.json"))
+        assert len(ledgers) == len(list((out / "data").glob("*.parquet")))
         for path in ledgers:
             (step,) = json.loads(path.read_text())["steps"]
             assert step["in"] == (step["kept"] + sum(step["dropped"].values())
@@ -143,7 +143,7 @@ def test_minhash_removals_are_checked_against_the_kept_document(extracted, runs)
     text = dict(zip(table.column("id").to_pylist(), table.column("text").to_pylist()))
     out = runs["minhash"][0]
     removed, kept = _removed(out), _kept_ids(out)
-    stats = json.loads((out / "stats.json").read_text())
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert len(removed) == stats["global"]["removed"] >= 20
     for doc, _, keeper in removed:
         assert keeper in kept                              # the named document survives

@@ -17,7 +17,7 @@ from conftest import SAMPLE_DIR, TORTURE_DIR, WARC_DIR, invoke_cli
 
 
 def _digests(directory):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.glob("*.parquet"))}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((directory / "data").glob("*.parquet"))}
 
 
 @pytest.fixture(scope="module")
@@ -31,19 +31,19 @@ def test_one_parquet_per_warc_and_duckdb_counts_them(corpus, corpus_output):
     out, result = corpus_output
     assert result.code == 0, result
     warcs = sorted(WARC_DIR.glob("*.warc.gz"))
-    assert sorted(p.stem for p in out.glob("*.parquet")) == sorted(p.name[:-len(".warc.gz")] for p in warcs)
-    ((count,),) = duckdb.sql(f"SELECT count(*) FROM '{out}/*.parquet'").fetchall()
-    stats = json.loads((out / "stats.json").read_text())
+    assert sorted(p.stem for p in (out / "data").glob("*.parquet")) == sorted(p.name[:-len(".warc.gz")] for p in warcs)
+    ((count,),) = duckdb.sql(f"SELECT count(*) FROM '{out}/data/*.parquet'").fetchall()
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert count == stats["documents_out"] > 1200
     assert stats["invariant_ok"] and stats["shards_failed"] == {}
-    assert polars.read_parquet(out / "*.parquet").height == count
+    assert polars.read_parquet(out / "data" / "*.parquet").height == count
 
 
 def test_every_html_response_with_text_is_written(corpus, corpus_output):
     out, _ = corpus_output
     for warc in sorted(WARC_DIR.glob("*.warc.gz")):
         name = warc.name[:-len(".warc.gz")]
-        ledger = json.loads((out / "ledger" / f"{name}.json").read_text())
+        ledger = json.loads((out / ".dclm" / "ledger" / f"{name}.json").read_text())
         step = ledger["steps"][0]
         responses = sum(1 for e in iter_archive(str(warc)) if isinstance(e, Record) and e.rec_type == "response")
         assert ledger["details"]["responses"] == responses
@@ -51,15 +51,15 @@ def test_every_html_response_with_text_is_written(corpus, corpus_output):
                           if reason == "empty_text" or reason.startswith("not_html"))
         assert step["kept"] == responses - not_written - sum(step["errors"].values())
         assert step["in"] == step["kept"] + sum(step["dropped"].values()) + sum(step["errors"].values())
-        ids = duckdb.sql(f"SELECT id FROM '{out / (name + '.parquet')}'").fetchall()
+        ids = duckdb.sql(f"SELECT id FROM '{out / 'data' / (name + '.parquet')}'").fetchall()
         # Record IDs are not always unique: DEV-00011 holds one page twice under one ID.
         assert len(ids) == step["kept"]
 
 
 def test_extraction_fallbacks_are_counted_per_shard_and_summed(corpus, corpus_output):
     out, _ = corpus_output
-    per_shard = [json.loads(p.read_text())["details"]["extract_fallbacks"] for p in (out / "ledger").glob("*.json")]
-    stats = json.loads((out / "stats.json").read_text())
+    per_shard = [json.loads(p.read_text())["details"]["extract_fallbacks"] for p in (out / ".dclm" / "ledger").glob("*.json")]
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert len(per_shard) == 14 and stats["extract_fallbacks"] == sum(per_shard)
     # The safety net is for pages pruning would empty, not a second extractor.
     assert stats["extract_fallbacks"] <= 0.01 * stats["documents_out"]
@@ -73,23 +73,24 @@ def test_resiliparse_bare_is_dclms_extraction(corpus, tmp_path, run_cli):
     sample = WARC_DIR / "CC-MAIN-2014-35-sample.warc.gz"
     out = tmp_path / "bare"
     assert run_cli("extract", sample, "--output", out, "--extractor", "resiliparse-bare").code == 0
-    texts = [r[0] for r in duckdb.sql(f"SELECT text FROM '{out}/*.parquet'").fetchall()]
+    texts = [r[0] for r in duckdb.sql(f"SELECT text FROM '{out}/data/*.parquet'").fetchall()]
     expected = [extract_plain_text(decode_html(e.payload, e.content_type), main_content=True).strip()
                 for e in iter_archive(str(sample)) if isinstance(e, Record) and e.rec_type == "response"]
     assert texts and texts == [t for t in expected if t]
-    assert json.loads((out / "stats.json").read_text())["extract_fallbacks"] == 0
+    assert json.loads((out / ".dclm" / "stats.json").read_text())["extract_fallbacks"] == 0
 
 
 def test_schema_and_record_order(corpus, corpus_output):
     out, _ = corpus_output
-    path = out / "CC-MAIN-2020-34-sample.parquet"
+    path = out / "data" / "CC-MAIN-2020-34-sample.parquet"
     rows = duckdb.sql(f"SELECT id, url, text, source, date, metadata FROM '{path}'").fetchall()
     assert [r[3] for r in rows] == ["CC-MAIN-2020-34-sample.warc.gz"] * len(rows)
-    offsets = [int(dict(r[5])["warc_record_offset"]) for r in rows]
+    offsets = [int(json.loads(r[5])["warc_record_offset"]) for r in rows]
     assert offsets == sorted(offsets)
     assert all(r[0].startswith("<urn:uuid:") and r[1].startswith("http") and r[2] for r in rows)
     types = dict(duckdb.sql(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '{path}')").fetchall())
-    assert types["metadata"] == "MAP(VARCHAR, VARCHAR)" and types["text"] == "VARCHAR"
+    # No Arrow map anywhere (HF datasets cannot load one): metadata is a JSON object in a string.
+    assert types["metadata"] == "VARCHAR" and types["text"] == "VARCHAR"
 
 
 def test_rerun_does_no_work_and_fresh_run_is_byte_identical(corpus, corpus_output, tmp_path, run_cli):
@@ -97,7 +98,7 @@ def test_rerun_does_no_work_and_fresh_run_is_byte_identical(corpus, corpus_outpu
     before = _digests(out)
     again = run_cli("extract", WARC_DIR, "--output", out)
     assert again.code == 0
-    stats = json.loads((out / "stats.json").read_text())
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert len(stats["shards_resumed"]) == 14
     assert "14 already complete" in again.out
     assert _digests(out) == before
@@ -110,15 +111,15 @@ def test_torture_archives_never_crash(corpus, tmp_path, run_cli):
     out = tmp_path / "torture"
     result = run_cli("extract", *sorted(TORTURE_DIR.iterdir()), "--output", out)
     assert result.code == 0, result
-    stats = json.loads((out / "stats.json").read_text())
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert stats["invariant_ok"] and stats["shards_done"] == 12
-    ledger = json.loads((out / "ledger" / "warcio-example-wrong-chunks.json").read_text())
+    ledger = json.loads((out / ".dclm" / "ledger" / "warcio-example-wrong-chunks.json").read_text())
     assert ledger["details"]["malformed_records"][0]["offset"] == 516
     assert ledger["steps"][0]["errors"] == {"malformed_record": 1}
     # The response's payload sits past the broken chunk boundary, so its text is empty.
     assert ledger["details"]["record_types"]["response"] == 1
     assert ledger["steps"][0]["dropped"]["empty_text"] == 1
-    clipped = json.loads((out / "ledger" / "resiliparse-clipped.json").read_text())
+    clipped = json.loads((out / ".dclm" / "ledger" / "resiliparse-clipped.json").read_text())
     assert clipped["details"]["clipped_records"][0]["missing_bytes"] > 0
 
 
@@ -131,8 +132,8 @@ def test_non_warc_file_is_a_named_failed_shard_and_is_retried(corpus, tmp_path, 
     result = run_cli("extract", bogus.parent, "--output", out)
     assert result.code == 2
     assert "FAILED bogus: ShardError" in result.out and "not a WARC/ARC file" in result.out
-    assert not (out / "bogus.parquet").exists()
-    assert (out / "CC-MAIN-2014-35-sample.parquet").exists()
+    assert not (out / "data" / "bogus.parquet").exists()
+    assert (out / "data" / "CC-MAIN-2014-35-sample.parquet").exists()
     retry = run_cli("extract", bogus.parent, "--output", out)
     assert retry.code == 2 and "1 already complete" in retry.out
 

@@ -51,27 +51,27 @@ def test_killed_driver_rerun_processes_only_unfinished_shards(tmp_path, ray_sess
     assert invoke_cli(*command, reference).code == 0
 
     out, markers = tmp_path / "resumed" / "out", tmp_path / "markers"
-    env = {fault_hooks.PAUSE_ENV: f"out/{victim}.parquet", fault_hooks.FAULT_DIR_ENV: str(markers)}
+    env = {fault_hooks.PAUSE_ENV: f"out/data/{victim}.parquet", fault_hooks.FAULT_DIR_ENV: str(markers)}
     watcher = OutputWatcher(out)
     watcher.start()
     try:
         with CliProcess([*command, out], env=env) as first:
             wait_for(lambda: any(markers.glob("*.attempt-1.pid"))
-                     and all((out / "ledger" / f"{name}.json").exists() for name in others),
+                     and all((out / ".dclm" / "ledger" / f"{name}.json").exists() for name in others),
                      RUN_TIMEOUT_S, "four shards done and the fifth held", first)
             first.kill_driver()
             first.end_leftovers()
-        assert not (out / f"{victim}.parquet").exists() and not (out / "ledger" / f"{victim}.json").exists()
-        before = {name: (out / "ledger" / f"{name}.json").stat().st_mtime_ns for name in others}
+        assert not (out / "data" / f"{victim}.parquet").exists() and not (out / ".dclm" / "ledger" / f"{victim}.json").exists()
+        before = {name: (out / ".dclm" / "ledger" / f"{name}.json").stat().st_mtime_ns for name in others}
         with CliProcess([*command, out]) as second:
             assert second.wait(RUN_TIMEOUT_S) == 0, second.output()[-4000:]
             summary = second.output()
     finally:
         watcher.stop()
     assert f"shards: {len(names)} done ({len(others)} already complete, skipped)" in summary
-    stats = read_json(out / "stats.json")
+    stats = read_json(out / ".dclm" / "stats.json")
     assert stats["shards_resumed"] == sorted(others) and stats["shards_done"] == len(names)
-    assert {name: (out / "ledger" / f"{name}.json").stat().st_mtime_ns for name in others} == before
+    assert {name: (out / ".dclm" / "ledger" / f"{name}.json").stat().st_mtime_ns for name in others} == before
     assert watcher.problems == [] and watcher.reads > 20
     _assert_same_tree(out, reference)
 
@@ -94,7 +94,7 @@ def _recipe_command(tmp_path) -> list:
 CASES = {
     # name: (command before --output, the dedup's folder inside the output)
     "dedup_minhash": (_minhash_command, "."),
-    "recipe_bff_step": (_recipe_command, "_work/02_27_bff_dedup"),
+    "recipe_bff_step": (_recipe_command, ".dclm/work/02_27_bff_dedup"),
 }
 
 
@@ -108,7 +108,7 @@ def test_dedup_killed_after_a_phase_resumes_from_it(tmp_path, ray_session, case)
 
     out = tmp_path / "resumed" / "out"
     step = out / dedup_dir
-    marker = step / "_phases" / "decisions.json"
+    marker = step / ".dclm" / "phases" / "decisions.json"
     env = {fault_hooks.KILL_AFTER_PHASE_ENV: "decisions"}
     with CliProcess([*command, "--output", out], env=env) as first:
         code = first.wait(RUN_TIMEOUT_S)
@@ -126,17 +126,17 @@ def test_dedup_killed_after_a_phase_resumes_from_it(tmp_path, ray_session, case)
     finally:
         watcher.stop()
     assert f"reusing phase 'decisions' of an earlier run ({marker})" in summary
-    stats = read_json(step / "stats.json")
+    stats = read_json(step / ".dclm" / "stats.json")
     assert stats["phases_reused"] == ["decisions"]
     # The global phases' seconds are the first run's, carried over: nothing recomputed them.
     assert {k: stats["stage_seconds"][k] for k in stored["seconds"]} == stored["seconds"]
     assert stats["global"] == stored["facts"]
-    reference_stats = read_json(reference / dedup_dir / "stats.json")
+    reference_stats = read_json(reference / dedup_dir / ".dclm" / "stats.json")
     assert reference_stats["phases_reused"] == [] and reference_stats["global"] == stats["global"]
     assert sum(sum(s["dropped"].values()) for s in stats["steps"]) > 0     # the dedup did remove pages
-    assert not (step / "_phases").exists()
+    assert not (step / ".dclm" / "phases").exists()
     if dedup_dir != ".":        # the recipe's first segment was complete: all of it skipped
-        first_segment = read_json(out / "_work" / "01_local" / "stats.json")
+        first_segment = read_json(out / ".dclm" / "work" / "01_local" / ".dclm" / "stats.json")
         assert len(first_segment["shards_resumed"]) == first_segment["shards_done"] == 5
     assert watcher.problems == []
     _assert_same_tree(out, reference)

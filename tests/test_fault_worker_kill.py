@@ -35,7 +35,7 @@ def test_killed_worker_shard_is_redone_identically(tmp_path, ray_session):
     assert done.code == 0, done
 
     out, markers = tmp_path / "faulty" / "out", tmp_path / "markers"
-    pause = f"out/{victim}.parquet"
+    pause = f"out/data/{victim}.parquet"
     first = markers / f"{fault_hooks.marker_name(pause)}.attempt-1.pid"
     second = markers / f"{fault_hooks.marker_name(pause)}.attempt-2.pid"
     env = {fault_hooks.PAUSE_ENV: pause, fault_hooks.FAULT_DIR_ENV: str(markers)}
@@ -50,8 +50,8 @@ def test_killed_worker_shard_is_redone_identically(tmp_path, ray_session):
             # mid-shard: the temporary copy exists, the final name does not.
             assert pid != run.pid and session_of(pid) == run.pid
             assert cmdline(pid).startswith(f"ray::run_shard:{victim}")
-            temps = [p.name for p in out.iterdir() if p.name.startswith(f".{victim}.parquet.tmp-")]
-            assert temps and not (out / f"{victim}.parquet").exists()
+            temps = [p.name for p in (out / "data").iterdir() if p.name.startswith(f".{victim}.parquet.tmp-")]
+            assert temps and not (out / "data" / f"{victim}.parquet").exists()
             os.kill(pid, signal.SIGKILL)
             code = run.wait(RUN_TIMEOUT_S)
         finally:
@@ -62,7 +62,7 @@ def test_killed_worker_shard_is_redone_identically(tmp_path, ray_session):
 
     # Ray ran the shard again on another worker, which passed the same point.
     assert second.exists() and int(second.read_text()) != pid
-    stats = read_json(out / "stats.json")
+    stats = read_json(out / ".dclm" / "stats.json")
     assert stats["shards_retried"] == {victim: 1}
     assert stats["shards_resumed"] == [] and stats["shards_failed"] == {}
     # Nothing visible was ever partial, and the watcher did look (also at temp files).
@@ -74,5 +74,5 @@ def test_killed_worker_shard_is_redone_identically(tmp_path, ray_session):
     assert sorted(faulty) == sorted(clean)
     for name in clean:
         assert faulty[name] == clean[name], name
-    ledger = read_json(out / "ledger" / f"{victim}.json")
+    ledger = read_json(out / ".dclm" / "ledger" / f"{victim}.json")
     assert ledger["documents_in"] > 0 and ledger["steps"][0]["step"] == "extract"

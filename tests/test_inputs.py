@@ -55,7 +55,7 @@ def test_fsspec_urls_in_and_out(tmp_path, run_cli):
     out = f"file://{tmp_path}/out"
     result = run_cli("extract", listing, "--paths-prefix", f"file://{SAMPLE_DIR}/", "--output", out)
     assert result.code == 0, result
-    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    stats = json.loads((tmp_path / "out" / ".dclm" / "stats.json").read_text())
     assert stats["documents_in"] == 50 and stats["invariant_ok"]
-    rows = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/out/CC-MAIN-2020-34-sample.parquet'").fetchall()
+    rows = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/out/data/CC-MAIN-2020-34-sample.parquet'").fetchall()
     assert rows[0][0] == stats["documents_out"] > 0

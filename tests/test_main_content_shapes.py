@@ -108,9 +108,9 @@ def test_fallbacks_are_counted_in_the_ledger_and_summed_in_stats(tmp_path):
     for name, pages in (("a", [fallback_page, plain_page, fallback_page]), ("b", [plain_page])):
         _warc(tmp_path / f"{name}.warc.gz", pages)
         job = ShardJob(name=name, input=str(tmp_path / f"{name}.warc.gz"), output=str(tmp_path / f"{name}.parquet"),
-                       ledger=str(tmp_path / "ledger" / f"{name}.json"))
+                       ledger=str(tmp_path / ".dclm" / "ledger" / f"{name}.json"))
         extract_shard(job)
-        ledgers.append(ShardLedger.from_dict(json.loads((tmp_path / "ledger" / f"{name}.json").read_text())))
+        ledgers.append(ShardLedger.from_dict(json.loads((tmp_path / ".dclm" / "ledger" / f"{name}.json").read_text())))
     assert [ledger.details["extract_fallbacks"] for ledger in ledgers] == [2, 0]
     assert ledgers[0].steps[0].kept == 3
     assert summarize_run(ledgers, {}, "extract", 1.0)["extract_fallbacks"] == 2

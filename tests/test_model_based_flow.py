@@ -13,7 +13,7 @@ SHARDS = [WARC_DIR / "CC-MAIN-DEV-00010.warc.gz", WARC_DIR / "CC-MAIN-DEV-00011.
 
 
 def _count(directory) -> int:
-    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{directory}/*.parquet')").fetchall()[0][0]
+    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{directory}/data/*.parquet')").fetchall()[0][0]
 
 
 def test_score_then_top_fraction_over_the_whole_run(corpus, tmp_path, run_cli):
@@ -26,9 +26,9 @@ def test_score_then_top_fraction_over_the_whole_run(corpus, tmp_path, run_cli):
                      "--output", top)
     assert result.code == 0, result
     assert _count(top) == math.ceil(0.1 * n)
-    stats = json.loads((top / "stats.json").read_text())
+    stats = json.loads((top / ".dclm" / "stats.json").read_text())
     threshold = stats["params"]["threshold"]
-    (low,) = duckdb.sql(f"SELECT min(fasttext_hq_prob) FROM read_parquet('{top}/*.parquet')").fetchall()[0]
+    (low,) = duckdb.sql(f"SELECT min(fasttext_hq_prob) FROM read_parquet('{top}/data/*.parquet')").fetchall()[0]
     assert low >= threshold
     bad = run_cli("select", "--input", scored, "--top-fraction", "1.5", "--output", tmp_path / "bad")
     assert bad.code == 1 and "(0, 1]" in bad.err
@@ -38,9 +38,9 @@ def test_dclm_baseline_recipe_keeps_a_tenth_after_dedup(corpus, tmp_path, run_cl
     out = tmp_path / "baseline"
     result = run_cli("run", "dclm_baseline", "--input", *SHARDS, "--output", out)
     assert result.code == 0, result
-    work = sorted((out / "_work").iterdir())
+    work = sorted((out / ".dclm" / "work").iterdir())
     assert [p.name.split("_", 1)[1] for p in work] == ["local", "27_bff_dedup", "local"]
     after_dedup = _count(work[-1])
     assert _count(out) == math.ceil(0.1 * after_dedup)
     for stage_dir in [*work, out]:
-        assert json.loads((stage_dir / "stats.json").read_text())["invariant_ok"]
+        assert json.loads((stage_dir / ".dclm" / "stats.json").read_text())["invariant_ok"]

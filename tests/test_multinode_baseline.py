@@ -78,12 +78,12 @@ def test_dclm_baseline_on_three_nodes_equals_one_node(tmp_path, ray_session, thr
                      "--ray-address", three_node_cluster], env={"RAY_AUTH_MODE": "disabled"}) as run:
         assert run.wait(RUN_TIMEOUT_S) == 0, run.output()[-4000:]
 
-    segments = sorted(path.name for path in (multi / "_work").iterdir())
+    segments = sorted(path.name for path in (multi / ".dclm" / "work").iterdir())
     assert segments == ["01_local", "02_27_bff_dedup", "03_local"]
-    first = read_json(multi / "_work" / "01_local" / "stats.json")
+    first = read_json(multi / ".dclm" / "work" / "01_local" / ".dclm" / "stats.json")
     assert first["shards_done"] == len(shards) and 2 <= first["nodes_used"] <= NODES
-    assert read_json(single / "_work" / "01_local" / "stats.json")["nodes_used"] == 1
-    final = read_json(multi / "stats.json")
+    assert read_json(single / ".dclm" / "work" / "01_local" / ".dclm" / "stats.json")["nodes_used"] == 1
+    final = read_json(multi / ".dclm" / "stats.json")
     assert 0 < final["documents_out"] < final["documents_in"]      # the top 10% of the run
     got, want = comparable_tree(multi), comparable_tree(single)
     assert sorted(got) == sorted(want)

@@ -6,7 +6,6 @@ test_classifier_training_options.py, the shipped reference model in test_quality
 from __future__ import annotations
 
 import json
-import os
 import random
 
 import numpy as np
@@ -321,13 +320,13 @@ def test_cli_score_shards(cli, small_model, tmp_path):
     result = cli("classifier", "score", "--model", path, "--input", src, "--output", tmp_path / "out")
     assert result.code == 0, result
     for k in range(2):
-        table = pq.read_table(tmp_path / "out" / f"s{k}.parquet")
+        table = pq.read_table(tmp_path / "out" / "data" / f"s{k}.parquet")
         assert table.column_names[-1] == "fasttext_hq_prob" and table.num_rows == 25
         expected = qc.score_texts(path, table.column("text").to_pylist())
         assert table.column("fasttext_hq_prob").to_pylist() == list(expected)
-    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    stats = json.loads((tmp_path / "out" / ".dclm" / "stats.json").read_text())
     assert stats["documents_in"] == stats["documents_out"] == 50 and stats["invariant_ok"]
-    details = json.loads((tmp_path / "out" / "ledger" / "s0.json").read_text())["details"]
+    details = json.loads((tmp_path / "out" / ".dclm" / "ledger" / "s0.json").read_text())["details"]
     assert (details["text_prep"], details["text_prep_from"]) == ("normalize", "card")
     again = cli("classifier", "score", "--model", path, "--input", tmp_path / "out",
                 "--output", tmp_path / "out2")

@@ -60,7 +60,7 @@ def test_cluster_run_matches_embedded_run(tmp_path, ray_head, ray_session):
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     name = "CC-MAIN-2020-34-sample.parquet"
-    assert (clustered / name).read_bytes() == (embedded / name).read_bytes()
+    assert (clustered / "data" / name).read_bytes() == (embedded / "data" / name).read_bytes()
 
 
 def test_unreachable_cluster_is_a_usage_error(tmp_path):

@@ -12,12 +12,12 @@ SUBSET = ["CC-MAIN-DEV-00000.warc.gz", "CC-MAIN-DEV-00010.warc.gz", "CC-MAIN-202
 
 
 def _ids(directory) -> set[str]:
-    rows = duckdb.sql(f"SELECT id || url FROM read_parquet('{directory}/*.parquet')").fetchall()
+    rows = duckdb.sql(f"SELECT id || url FROM read_parquet('{directory}/data/*.parquet')").fetchall()
     return {r[0] for r in rows}
 
 
 def _stats(directory) -> dict:
-    return json.loads((directory / "stats.json").read_text())
+    return json.loads((directory / ".dclm" / "stats.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -34,25 +34,25 @@ def baseline_run(tmp_path_factory, subset, ray_session):
 
 
 def _language_step(directory, shard):
-    ledger = json.loads((directory / "ledger" / f"{shard}.json").read_text())
+    ledger = json.loads((directory / ".dclm" / "ledger" / f"{shard}.json").read_text())
     return next(s for s in ledger["steps"] if s["step"].endswith("language_filter"))
 
 
 def test_language_filter_keeps_english_and_drops_german(baseline_run):
-    rows = duckdb.sql(f"""SELECT dropped_signals FROM read_parquet('{baseline_run}/dropped/*.parquet')
+    rows = duckdb.sql(f"""SELECT dropped_signals FROM read_parquet('{baseline_run}/.dclm/dropped/*.parquet')
                           WHERE dropped_step LIKE '%language_filter'""").fetchall()
     scores = [json.loads(r[0])["language_id_whole_page_fasttext"] for r in rows]
     top = [max(s, key=s.get) for s in scores if s]
     assert top.count("de") > 60
-    kept = duckdb.sql(f"""SELECT map_keys(language_id_whole_page_fasttext)[1], count(*)
-                          FROM read_parquet('{baseline_run}/*.parquet') GROUP BY 1""").fetchall()
+    kept = duckdb.sql(f"""SELECT json_keys(language_id_whole_page_fasttext)[1], count(*)
+                          FROM read_parquet('{baseline_run}/data/*.parquet') GROUP BY 1""").fetchall()
     assert dict(kept).keys() == {"en"}
     german = _language_step(baseline_run, "CC-MAIN-DEV-00000")     # ~70% German pages
     english = _language_step(baseline_run, "CC-MAIN-DEV-00010")    # mostly English pages
     assert sum(german["dropped"].values()) > 0.6 * german["in"]
     assert english["kept"] > 0.6 * english["in"]
     total_dropped = sum(sum(_language_step(baseline_run, p.stem)["dropped"].values())
-                        for p in baseline_run.glob("*.parquet"))
+                        for p in (baseline_run / "data").glob("*.parquet"))
     assert total_dropped == len(rows)
 
 
@@ -71,7 +71,7 @@ def test_ledger_adds_up_at_every_step(baseline_run):
 def test_every_dropped_page_has_its_reason(baseline_run):
     stats = _stats(baseline_run)
     recipe_dropped = sum(sum(s["dropped"].values()) for s in stats["steps"] if s["step"] != "extract")
-    rows = duckdb.sql(f"SELECT dropped_step, dropped_reason FROM read_parquet('{baseline_run}/dropped/*.parquet')"
+    rows = duckdb.sql(f"SELECT dropped_step, dropped_reason FROM read_parquet('{baseline_run}/.dclm/dropped/*.parquet')"
                       ).fetchall()
     assert len(rows) == recipe_dropped
     assert all(reason.startswith(step) for step, reason in rows)
@@ -93,7 +93,7 @@ def test_annotate_then_select_equals_direct_filter(tmp_path, subset, baseline_ru
     assert result.code == 0, result
     stats = _stats(annotated)
     assert stats["documents_out"] == next(s for s in stats["steps"] if s["step"] == "extract")["out"]
-    columns = {r[0] for r in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{annotated}/*.parquet')").fetchall()}
+    columns = {r[0] for r in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{annotated}/data/*.parquet')").fetchall()}
     assert {"gopher_dup_line_frac", "stop_word_count", "mean_word_length", "language_prob"} <= columns
     selected = tmp_path / "selected"
     result = run_cli("select", "--input", annotated, "--where", "dclm_baseline_heuristics", "--output", selected)
@@ -102,7 +102,7 @@ def test_annotate_then_select_equals_direct_filter(tmp_path, subset, baseline_ru
     sql = tmp_path / "sql"
     result = run_cli("select", "--input", annotated, "--where", "mean_word_length >= 4.5", "--output", sql)
     assert result.code == 0
-    (low,) = duckdb.sql(f"SELECT min(mean_word_length) FROM read_parquet('{sql}/*.parquet')").fetchall()[0]
+    (low,) = duckdb.sql(f"SELECT min(mean_word_length) FROM read_parquet('{sql}/data/*.parquet')").fetchall()[0]
     assert low >= 4.5
 
 

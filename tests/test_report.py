@@ -48,8 +48,8 @@ def test_funnel_rows_are_the_ledger_sums_of_every_segment_in_order(sample, sampl
     assert order == ["01_local", "02_27_bff_dedup", "03_local", "final"]
     for before, after in zip(order, order[1:]):
         assert firsts[after]["docs-in"] == lasts[before]["docs-out"]
-    stats_first = json.loads((segment_dirs(sample)[0] / "stats.json").read_text())
-    stats_final = json.loads((sample / "stats.json").read_text())
+    stats_first = json.loads((segment_dirs(sample)[0] / ".dclm" / "stats.json").read_text())
+    stats_final = json.loads((sample / ".dclm" / "stats.json").read_text())
     summary = {tag["id"]: float(tag["data-value"]) for _, tag in page.tags
                if tag.get("id", "").startswith("funnel-summary")}
     assert summary["funnel-summary-docs-in"] == stats_first["documents_in"]
@@ -58,20 +58,20 @@ def test_funnel_rows_are_the_ledger_sums_of_every_segment_in_order(sample, sampl
 
 def test_words_and_bytes_are_measured_on_the_parquet_text(sample, sample_page):
     _, page = sample_page
-    final_texts = _texts(sorted(sample.glob("*.parquet")))
+    final_texts = _texts(sorted((sample / "data").glob("*.parquet")))
     last = page.funnel[-1]
     assert last["words-out"] == sum(len(t.split()) for t in final_texts)
     assert last["bytes-out"] == sum(len(t.encode("utf-8")) for t in final_texts)
     # A filter step that modifies nothing removes exactly the words of the pages it dropped.
     first = segment_dirs(sample)[0]
-    dropped = [r for f in sorted((first / "dropped").glob("*.parquet"))
+    dropped = [r for f in sorted((first / ".dclm" / "dropped").glob("*.parquet"))
                for r in pq.read_table(f, columns=["text", "dropped_step"]).to_pylist()]
     language = next(r for r in page.funnel if r["step"] == "09_language_filter")
     gone = sum(len((r["text"] or "").split()) for r in dropped if r["dropped_step"] == "09_language_filter")
     assert gone > 0 and language["words-in"] - language["words-out"] == gone
     # The top-fraction segment reads the measured output of the segment before it.
     top = page.funnel[-1]
-    assert top["words-in"] == sum(len(t.split()) for t in _texts(sorted(segment_dirs(sample)[2].glob("*.parquet"))))
+    assert top["words-in"] == sum(len(t.split()) for t in _texts(sorted((segment_dirs(sample)[2] / "data").glob("*.parquet"))))
     html_text = "".join(page.text)
     assert "whitespace-separated words" in html_text and "≥" in html_text
 
@@ -83,7 +83,7 @@ def test_dropped_documents_per_filter_with_samples(sample, sample_page):
     shown = {tag["data-step"]: int(tag["data-dropped"]) for name, tag in page.tags
              if name == "details" and "dropped-step" in tag.get("class", "")}
     assert shown == expected
-    texts = set(_texts(sorted(segment_dirs(sample)[0].glob("dropped/*.parquet"))))
+    texts = set(_texts(sorted(segment_dirs(sample)[0].glob(".dclm/dropped/*.parquet"))))
     samples = Counter(step for step, _ in page.samples)
     assert samples["09_language_filter"] == 3 and samples["10_page_length_filter"] == 1
     assert "extract" not in samples            # records without text have nothing to show
@@ -96,9 +96,10 @@ def test_dropped_documents_per_filter_with_samples(sample, sample_page):
 
 def test_languages_scores_and_lengths_match_the_shards(sample, sample_page):
     path, page = sample_page
-    final = [r for f in sorted(sample.glob("*.parquet"))
+    final = [r for f in sorted((sample / "data").glob("*.parquet"))
              for r in pq.read_table(f, columns=["language_id_whole_page_fasttext", "fasttext_hq_prob"]).to_pylist()]
-    languages = Counter(max(r["language_id_whole_page_fasttext"], key=lambda kv: kv[1])[0] for r in final)
+    scores = [json.loads(r["language_id_whole_page_fasttext"]) for r in final]      # a JSON column
+    languages = Counter(max(s, key=s.get) for s in scores)
     kept_cells = {}
     for name, tag in page.tags:
         if name == "tr" and "data-language" in tag:
@@ -107,7 +108,7 @@ def test_languages_scores_and_lengths_match_the_shards(sample, sample_page):
             kept_cells[current] = int(tag["data-value"])
     assert {k: v for k, v in kept_cells.items() if v} == dict(languages)
     html = path.read_text(encoding="utf-8")
-    threshold = json.loads((sample / "stats.json").read_text())["params"]["threshold"]
+    threshold = json.loads((sample / ".dclm" / "stats.json").read_text())["params"]["threshold"]
     assert f"{threshold:.6g}" in html
     text = "".join(page.text)
     assert "scored (03_local)" in text and "kept (final)" in text
@@ -136,7 +137,7 @@ def test_page_is_self_contained_script_free_and_deterministic(sample, sample_pag
 
 def test_hostile_page_text_is_escaped_everywhere(ray_session, tmp_path_factory, tmp_path):
     out = hostile_output(tmp_path_factory)
-    dropped = _texts(sorted((out / "dropped").glob("*.parquet")))
+    dropped = _texts(sorted((out / ".dclm" / "dropped").glob("*.parquet")))
     assert any(SCRIPT_PAYLOAD in t for t in dropped) and any(ATTRIBUTE_PAYLOAD in t for t in dropped)
     target = tmp_path / "hostile.html"
     assert invoke_cli("report", out, "--output", target).code == 0
@@ -225,19 +226,19 @@ def test_cli_help_default_output_and_usage_errors(sample, tmp_path, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["report", "--help"])
     helptext = capsys.readouterr().out
-    for words in ("stage output", "training run", "comparison.json", "DIR/report.html", "exit codes"):
+    for words in ("stage output", "training run", "comparison.json", "DIR/.dclm/report.html", "exit codes"):
         assert words in helptext
     copy = tmp_path / "copy"
     shutil.copytree(sample, copy)
     result = invoke_cli("report", copy)
-    assert result.code == 0 and (copy / "report.html").stat().st_size > 10_000
-    assert str(copy / "report.html") in result.out
+    assert result.code == 0 and (copy / ".dclm" / "report.html").stat().st_size > 10_000
+    assert str(copy / ".dclm" / "report.html") in result.out
     empty = tmp_path / "empty"
     empty.mkdir()
     result = invoke_cli("report", empty)
     assert result.code == 1 and str(empty) in result.err and "not a stage output" in result.err
     assert invoke_cli("report", tmp_path / "missing").code == 1
-    (copy / "stats.json").write_text("{not json")
+    (copy / ".dclm" / "stats.json").write_text("{not json")
     result = invoke_cli("report", copy)
     assert result.code == 1 and "stats.json: not valid JSON" in result.err
 
@@ -262,14 +263,14 @@ def test_dedup_cluster_sizes_from_minhash_stats_and_exact_duplicates(sample, tmp
         out = tmp_path / method
         assert invoke_cli("dedup", method, "--input", first, "--output", out).code == 0
         assert invoke_cli("report", out).code == 0
-        page = parse_page(out / "report.html")
-        stats = json.loads((out / "stats.json").read_text())
+        page = parse_page(out / ".dclm" / "report.html")
+        stats = json.loads((out / ".dclm" / "stats.json").read_text())
         clusters = _cluster_rows(page)
         if method == "minhash":
             assert clusters == {"minhash_dedup": stats["global"]["cluster_sizes"]["histogram"]}
         else:
             # Each group is one kept page plus the dropped copies that name it in duplicate_of.
-            rows = [json.loads(r["dropped_signals"]) for f in (out / "dropped").glob("*.parquet")
+            rows = [json.loads(r["dropped_signals"]) for f in (out / ".dclm" / "dropped").glob("*.parquet")
                     for r in pq.read_table(f, columns=["dropped_signals"]).to_pylist()]
             groups = Counter(r["duplicate_of"] for r in rows)
             assert sum(clusters["exact_dedup"].values()) == len(groups) == stats["global"]["duplicate_groups"]
@@ -295,7 +296,7 @@ def trained_run(sample, tmp_path_factory):
                                 ffn_hidden=96, seq_len=64, global_batch=8, micro_batch=4, warmup_steps=3,
                                 tokens=12 * 8 * 64)
     root = tmp_path_factory.mktemp("trained")
-    tokenize_to_dir(sorted(str(p) for p in sample.glob("*.parquet")), scale, str(root / "tokens"))
+    tokenize_to_dir(sorted(str(p) for p in (sample / "data").glob("*.parquet")), scale, str(root / "tokens"))
     train(str(root / "tokens"), scale, str(root / "run"), seed=0, device="cpu", threads=1, progress=False,
           log=lambda message: None)
     by_name = {spec.name: spec for spec in tasks_module.CORE_TASKS}

@@ -96,7 +96,7 @@ def _assert_same_parquet(fs, remote_dir: str, local_dir: Path) -> int:
 
 
 def _ledgers(fs, folder: str) -> list[dict]:
-    return [json.loads(fs.cat_file(key)) for key in sorted(fs.find(f"{folder}/ledger"))]
+    return [json.loads(fs.cat_file(key)) for key in sorted(fs.find(f"{folder}/.dclm/ledger"))]
 
 
 @pytest.mark.slow
@@ -114,15 +114,15 @@ def test_recipe_run_on_s3_under_throttling_matches_local_disk(run_cli, moto, buc
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert proxy.injected >= 10, f"only {proxy.injected} faults in {proxy.requests} requests"
     assert _assert_same_parquet(fs, out, local) >= 10
-    assert json.loads(fs.cat_file(f"{out}/stats.json"))["invariant_ok"]
+    assert json.loads(fs.cat_file(f"{out}/.dclm/stats.json"))["invariant_ok"]
 
     # An output object without its ledger is an unfinished shard.
-    first_segment = f"{out}/_work/01_local"
-    fs.rm(f"{first_segment}/ledger/CC-MAIN-DEV-00010.json")
+    first_segment = f"{out}/.dclm/work/01_local"
+    fs.rm(f"{first_segment}/.dclm/ledger/CC-MAIN-DEV-00010.json")
     again = _dclm(s3_env(moto.url), "run", "dclm_baseline", "--input", f"s3://{name}/warc/",
                   "--output", f"s3://{out}")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    stats = json.loads(fs.cat_file(f"{first_segment}/stats.json"))
+    stats = json.loads(fs.cat_file(f"{first_segment}/.dclm/stats.json"))
     assert stats["shards_resumed"] == ["CC-MAIN-2020-34-sample"]
     _assert_same_parquet(fs, out, local)
 

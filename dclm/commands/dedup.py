@@ -4,17 +4,19 @@ from __future__ import annotations
 import argparse
 
 from dclm.errors import UsageError
-from dclm.inputs import resolve_parquet_inputs
+from dclm.commands.output_options import add_output_format
+from dclm.inputs import resolve_document_inputs
 from dedup.minhash_config import (DEFAULT_KEEPER_ROUNDS, DEFAULT_KEEPER_THRESHOLD,
                                    DEFAULT_VERIFY_THRESHOLD, UNSET)
 
 DESCRIPTION = """\
-Remove duplicates across all input shards. Every method writes the layout of
-the other stages: OUTPUT/<shard>.parquet (kept documents), OUTPUT/dropped/
-<shard>.parquet (removed documents with dropped_step, dropped_reason, e.g.
-"minhash_duplicate of <kept id>", and dropped_signals), OUTPUT/ledger/
-<shard>.json and OUTPUT/stats.json (counts, parameters, method facts and
-seconds per phase).
+Remove duplicates across all input shards (Parquet or JSONL). Every method
+writes the layout of the other stages: OUTPUT/data/<shard>.parquet (kept
+documents; --output-format for JSONL), OUTPUT/.dclm/dropped/<shard>.parquet
+(removed documents with dropped_step, dropped_reason, e.g. "minhash_duplicate
+of <kept id>", and dropped_signals), OUTPUT/.dclm/ledger/<shard>.json and
+OUTPUT/.dclm/stats.json (counts, parameters, method facts and seconds per
+phase).
 
   minhash  near-duplicate documents: word n-gram MinHash, LSH bands,
            candidate pairs checked against the signatures (--verify-threshold),
@@ -31,7 +33,7 @@ column) of each cluster; exact, url and bff keep the first occurrence in
 shard-name order, then row order.
 
 The global phases run over all shards and store their per-shard result
-under OUTPUT/_phases/ (deleted once every shard is written). A rerun after
+under OUTPUT/.dclm/phases/ (deleted once every shard is written). A rerun after
 an interruption reuses that result when the inputs and parameters are the
 same, writes only the shards that are missing (the result is deterministic),
 and leaves a complete output directory alone.
@@ -40,11 +42,12 @@ and leaves a complete output directory alone.
 
 def _common(parser: argparse.ArgumentParser, add_execution_options) -> None:
     parser.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR",
-                        help="Parquet shards: directories, files or globs")
+                        help="Parquet or JSONL shards: files, globs, directories or a stage's output folder")
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory")
+    add_output_format(parser)
     parser.add_argument("--id-column", default="id", help="document id column (default: id)")
     parser.add_argument("--dropped-sample", type=int, default=None, metavar="N",
-                        help="write only the first N removed documents per shard to OUTPUT/dropped/")
+                        help="write only the first N removed documents per shard to OUTPUT/.dclm/dropped/")
     parser.add_argument("--num-partitions", type=int, default=None, metavar="P",
                         help="hash partitions of the shuffles (default: one per cluster CPU, at most 64)")
     add_execution_options(parser)
@@ -172,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.dedup_stage import run_dedup
 
     method = build_method(args)
-    inputs = resolve_parquet_inputs(args.input)
+    inputs = resolve_document_inputs(args.input)
     if method.name == "minhash":
         from dedup.minhash_config import MinHashConfig
 
@@ -194,5 +197,5 @@ def run(args: argparse.Namespace) -> int:
                                     f"the kept one is >= {keeper}"))
     code, _ = run_dedup(method, inputs, args.output, ray_address=args.ray_address,
                         num_cpus=args.num_cpus, force=args.force, progress=not args.no_progress,
-                        dropped_sample=args.dropped_sample)
+                        dropped_sample=args.dropped_sample, output_format=args.output_format)
     return code

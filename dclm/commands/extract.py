@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from dclm.commands.output_options import add_output_format, output_format_param
 from dclm.html_text import EXTRACTORS
 from dclm.inputs import check_unique_names, resolve_inputs
 from dclm.executor import plan_jobs
@@ -17,7 +18,7 @@ write OUTPUT/<shard>.parquet with columns id, url, text, source, date, metadata.
 
 INPUT may be a file, a directory, a glob, or a Common Crawl warc.paths(.gz)
 listing, locally or at any fsspec URL (s3://, gs://, https://). Damaged records
-are counted with their byte offsets in OUTPUT/ledger/<shard>.json and skipped;
+are counted with their byte offsets in OUTPUT/.dclm/ledger/<shard>.json and skipped;
 a file that is not an archive at all is reported as a failed shard.
 """
 
@@ -36,6 +37,7 @@ def register(subparsers, add_execution_options) -> None:
     parser.add_argument("--paths-prefix", default=None, metavar="URL",
                         help="prefix for relative lines of a warc.paths listing "
                              "(default: the Common Crawl HTTPS endpoint)")
+    add_output_format(parser)
     add_execution_options(parser)
     parser.set_defaults(handler=run)
 
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     kwargs = {"paths_prefix": args.paths_prefix} if args.paths_prefix else {}
     inputs = resolve_inputs(args.inputs, **kwargs)
     check_unique_names(inputs)
-    params = {"extractor": args.extractor, "time_limit_s": args.time_limit}
+    params = {"extractor": args.extractor, "time_limit_s": args.time_limit, **output_format_param(args)}
     jobs = plan_jobs(inputs, args.output, params)
     return run_stage("extract", jobs, extract_shard, args.output, params, ray_address=args.ray_address,
                      num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)

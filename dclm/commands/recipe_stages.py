@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 
 from dclm.html_text import EXTRACTORS
-from dclm.inputs import check_unique_names, resolve_inputs, resolve_parquet_inputs
+from dclm.commands.output_options import add_output_format, output_format_param
+from dclm.inputs import check_unique_names, resolve_any_inputs, resolve_document_inputs
 from dclm.recipe import builtin_recipe_names, dclm_root_from, load_recipe, recipe_for_record
 from pipelines.extract import DEFAULT_TIME_LIMIT_S
 from pipelines.filter import filter_shard, run_shard
@@ -12,10 +13,11 @@ from pipelines.recipe_plan import run_recipe
 
 RECIPE_HELP = ("a built-in recipe name ({names}) or a DCLM-format YAML file")
 OUTPUT_NOTE = """\
-Kept pages go to OUTPUT/<shard>.parquet; dropped pages, with the step and
-parameters that dropped them and that step's signals, go to
-OUTPUT/dropped/<shard>.parquet. OUTPUT/ledger/<shard>.json counts, for every
-step, documents in, kept, dropped by reason, modified and seconds.
+Kept pages go to OUTPUT/data/<shard>.parquet (or .jsonl.zst/.jsonl.gz with
+--output-format); dropped pages, with the step and parameters that dropped
+them and that step's signals, go to OUTPUT/.dclm/dropped/<shard>.parquet.
+OUTPUT/.dclm/ledger/<shard>.json counts, for every step, documents in, kept,
+dropped by reason, modified and seconds; OUTPUT/.dclm/stats.json sums them.
 
 With --annotate, every filter's signals become columns and no page is
 dropped; `dclm select --where RECIPE` then applies the thresholds without
@@ -33,6 +35,7 @@ def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dclm-root", default=None, metavar="DIR",
                         help="a clone of mlfoundations/dclm: DCLM recipes' banlists and TLD list are read "
                              "from it before our stand-ins (default: $DCLM_ROOT)")
+    add_output_format(parser)
 
 
 def register(subparsers, add_execution_options) -> None:
@@ -43,7 +46,8 @@ def register(subparsers, add_execution_options) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("recipe", metavar="RECIPE", help=RECIPE_HELP.format(names=names))
     run.add_argument("--input", "-i", nargs="+", required=True, metavar="WARC",
-                     help="WARC files, directories, globs or warc.paths listings")
+                     help="WARC files, directories, globs or warc.paths listings; Parquet or JSONL "
+                          "documents (e.g. DCLM-pool .jsonl.zst shards) skip extraction")
     run.add_argument("--extractor", choices=EXTRACTORS, default="resiliparse", help="main-text extractor")
     run.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, metavar="SECONDS",
                      help="per-document extraction time limit (default: %(default)s)")
@@ -52,12 +56,14 @@ def register(subparsers, add_execution_options) -> None:
     run.set_defaults(handler=_run)
 
     flt = subparsers.add_parser(
-        "filter", help="apply a recipe to Parquet shards from `dclm extract`",
-        description="Apply a recipe to Parquet shards made by `dclm extract`.\n\n" + OUTPUT_NOTE,
+        "filter", help="apply a recipe to documents (Parquet or JSONL, e.g. from `dclm extract`)",
+        description="Apply a recipe to documents: Parquet shards made by `dclm extract`, any Parquet with a "
+                    "text column (FineWeb), or JSONL with a text field, plain, .gz or .zst (DCLM's pool).\n\n"
+                    + OUTPUT_NOTE,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     flt.add_argument("--recipe", "-r", required=True, metavar="RECIPE", help=RECIPE_HELP.format(names=names))
     flt.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR",
-                     help="Parquet shards: directories, files or globs")
+                     help="Parquet or JSONL shards: files, globs, directories or a stage's output folder")
     _add_recipe_options(flt)
     add_execution_options(flt)
     flt.set_defaults(handler=_filter)
@@ -66,7 +72,7 @@ def register(subparsers, add_execution_options) -> None:
 def _recipe_params(args: argparse.Namespace, recipe) -> dict:
     return {"recipe_path": recipe.path, "source": args.source, "annotate": args.annotate,
             "dclm_root": dclm_root_from(args.dclm_root),
-            "dropped_sample": args.dropped_sample, **recipe_for_record(recipe)}
+            "dropped_sample": args.dropped_sample, **output_format_param(args), **recipe_for_record(recipe)}
 
 
 def _execute(stage: str, args, inputs: list[str], params: dict, work, recipe) -> int:
@@ -78,12 +84,12 @@ def _execute(stage: str, args, inputs: list[str], params: dict, work, recipe) ->
 
 def _run(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, args.source, dclm_root=args.dclm_root)       # fails before any WARC is opened
-    inputs = resolve_inputs(args.input)
+    inputs = resolve_any_inputs(args.input)
     params = {"extractor": args.extractor, "time_limit_s": args.time_limit, **_recipe_params(args, recipe)}
     return _execute("run", args, inputs, params, run_shard, recipe)
 
 
 def _filter(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, args.source, dclm_root=args.dclm_root)
-    inputs = resolve_parquet_inputs(args.input)
+    inputs = resolve_document_inputs(args.input)
     return _execute("filter", args, inputs, _recipe_params(args, recipe), filter_shard, recipe)

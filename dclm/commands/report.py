@@ -8,8 +8,9 @@ DESCRIPTION = """\
 Write one static HTML page describing DIR. What DIR holds decides what the
 page shows:
 
-  stage output (dclm run/filter/select/dedup: stats.json, ledger/, shards,
-  dropped/, and _work/NN_*/ segments of recipes with global steps):
+  stage output (dclm run/filter/select/dedup: data/ shards and .dclm/ with
+  stats.json, ledger/, dropped/, and work/NN_*/ segments of recipes with
+  global steps; the page goes to DIR/.dclm/report.html):
       the funnel of documents and words per step across segments, dropped
       documents per filter with a few samples, language distribution,
       quality-score and document-length histograms, dedup cluster sizes
@@ -25,7 +26,7 @@ UTF-8 bytes of the Parquet text and says so. The page embeds its charts
 (PNG) and styles, loads nothing from the network and contains no
 JavaScript, so it opens offline; text from crawled pages is HTML-escaped.
 
-  dclm report out/sample                       # writes out/sample/report.html
+  dclm report out/sample                       # writes out/sample/.dclm/report.html
   dclm report runs/raw/seed0 --output raw.html
 
 exit codes: 0 written, 1 DIR is not one of the directories above (or a file
@@ -39,7 +40,7 @@ def register(subparsers, add_execution_options) -> None:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory", metavar="DIR", help="a stage output, training run or comparison directory")
     parser.add_argument("--output", "-o", metavar="FILE.html", default=None,
-                        help="where to write the page (default: DIR/report.html)")
+                        help="where to write the page (default: DIR/.dclm/report.html for a stage output, else DIR/report.html)")
     # Accepted and ignored (there is no progress bar), so scripts that pass it to every command work.
     parser.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)

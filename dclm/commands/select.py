@@ -6,7 +6,8 @@ import os
 
 from dclm.errors import UsageError
 from dclm.executor import plan_jobs
-from dclm.inputs import check_unique_names, resolve_parquet_inputs
+from dclm.commands.output_options import add_output_format, output_format_param
+from dclm.inputs import check_unique_names, resolve_document_inputs
 from dclm.recipe import load_recipe, recipe_for_record
 from dclm.stage import run_stage
 from pipelines.select import check_where_sql, select_shard
@@ -31,8 +32,10 @@ over the columns, evaluated with DuckDB, e.g.
 def register(subparsers, add_execution_options) -> None:
     parser = subparsers.add_parser("select", help="apply thresholds over annotated columns",
                                    description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR", help="Parquet shards")
+    parser.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR",
+                        help="Parquet or JSONL shards: files, globs, directories or a stage's output folder")
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory")
+    add_output_format(parser)
     parser.add_argument("--where", metavar="RECIPE_OR_SQL",
                         help="a recipe name/file, or a SQL boolean expression over the columns")
     parser.add_argument("--top-fraction", type=float, metavar="F",
@@ -55,7 +58,7 @@ def _looks_like_recipe(where: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     if (args.where is None) == (args.top_fraction is None):
         raise UsageError("give exactly one of --where and --top-fraction")
-    inputs = resolve_parquet_inputs(args.input)
+    inputs = resolve_document_inputs(args.input)
     check_unique_names(inputs)
     if args.top_fraction is not None:
         from pipelines.top_fraction import select_top_fraction
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             return select_top_fraction(inputs, args.output, args.by, args.top_fraction,
                                        lower_better=args.lower_better, ray_address=args.ray_address,
-                                       num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)
+                                       num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force,
+                                       output_format=args.output_format)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
     if _looks_like_recipe(args.where):
@@ -74,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("no input shards")
         check_where_sql(args.where, inputs[0])
         params = {"where": args.where}
+    params.update(output_format_param(args))
     jobs = plan_jobs(inputs, args.output, params)
     return run_stage("select", jobs, select_shard, args.output, params, ray_address=args.ray_address,
                      num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dclm.inputs import resolve_parquet_inputs
+from dclm.inputs import resolve_document_inputs
 
 HELP = "tokenize curated Parquet text into fixed-length training sequences"
 DESCRIPTION = """\
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if "://" in args.output:
         raise UsageError("--output must be a local directory")
     scale = get_scale(args.scale)
-    inputs = resolve_parquet_inputs(args.input)
+    inputs = resolve_document_inputs(args.input)
     if not inputs:
         raise UsageError("no Parquet shards in the inputs")
     progress = None if args.no_progress else (lambda name: print(f"tokenized {name}", file=sys.stderr))

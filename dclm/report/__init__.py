@@ -4,8 +4,9 @@ What a directory holds decides what the page shows; one directory may be
 several kinds at once (a comparison directory is also read for the curated
 stage directories and runs it names):
 
-* a stage output (``stats.json``, ``ledger/``, shards, ``dropped/``, and
-  ``_work/NN_*`` segments for recipes with global steps): the funnel of
+* a stage output (``data/`` shards; ``.dclm/`` with ``stats.json``,
+  ``ledger/``, ``dropped/`` and ``work/NN_*`` segments for recipes with
+  global steps): the funnel of
   documents and words per step, dropped documents per filter with samples,
   languages, quality scores, document lengths, dedup cluster sizes;
 * a training run (``config.json`` and ``metrics.jsonl`` from ``dclm train``,
@@ -22,6 +23,7 @@ from typing import Optional
 
 from fsspec.core import url_to_fs
 
+from dclm.output_layout import meta_dir
 from dclm.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
 
@@ -65,14 +67,21 @@ def render_report(path: str) -> str:
         kinds.append("training run")
         sections += run_sections(collect_run(path))
     if not kinds:
-        raise UsageError(f"{path}: not a stage output (no stats.json), a training run (no config.json and "
+        raise UsageError(f"{path}: not a stage output (no .dclm/stats.json), a training run (no config.json and "
                          f"metrics.jsonl) or a comparison (no comparison.json)")
     name = path.rstrip("/").rpartition("/")[2] or path
     return page(f"DCLM report: {name}", _subtitle(path, kinds, stage), sections)
 
 
 def write_report(path: str, output: Optional[str] = None) -> str:
-    """Render ``path`` and write the page (default ``path/report.html``); returns where it went."""
-    target = output or f"{path.rstrip('/')}/{REPORT_NAME}"
+    """Render ``path`` and write the page; returns where it went.
+
+    The default is ``path/report.html``, or ``path/.dclm/report.html`` for a
+    stage output, whose top folder holds only its documents.
+    """
+    from dclm.report.collect import is_stage_dir
+
+    folder = meta_dir(path) if is_stage_dir(path) else path.rstrip("/")
+    target = output or f"{folder}/{REPORT_NAME}"
     write_bytes_atomic(target, render_report(path).encode("utf-8"))
     return target

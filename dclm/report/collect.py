@@ -1,11 +1,12 @@
 """A stage output directory as plain data: its segments, the step funnel, and what the shards hold.
 
-A stage directory holds ``stats.json`` (the run's step counts),
-``ledger/<shard>.json``, the kept ``<shard>.parquet`` and
-``dropped/<shard>.parquet``. A recipe with global steps runs in segments:
-``OUTPUT/_work/NN_label/`` are complete stage directories of their own, run
-in name order, and ``OUTPUT`` itself is the last one; the funnel chains them
-in that order.
+A stage directory (``dclm.output_layout``) holds ``.dclm/stats.json`` (the
+run's step counts), ``.dclm/ledger/<shard>.json``, the kept
+``data/<shard>.parquet`` and ``.dclm/dropped/<shard>.parquet``. A recipe
+with global steps runs in segments: ``OUTPUT/.dclm/work/NN_label/`` are
+complete stage directories of their own, run in name order, and ``OUTPUT``
+itself is the last one (its own counts in ``.dclm/segment_stats.json``);
+the funnel chains them in that order.
 
 Counts come from the ledgers (``stats.json`` is their sum; a disagreement is
 reported, not hidden). Words come from the Parquet text, see
@@ -23,6 +24,8 @@ from fsspec.core import url_to_fs
 
 from dclm.errors import UsageError
 from dclm.ledger import ShardLedger, StepCounts
+from dclm.output_layout import data_dir, dropped_dir, ledger_dir, stats_path, work_dir
+from dclm.recipe_stats import segment_stats_path
 from dclm.report.parquet_facts import DroppedStep, KeptFacts, read_dropped, read_kept
 from dedup.cluster_stats import size_bin
 
@@ -116,15 +119,22 @@ class StageData:
 
 def is_stage_dir(path: str) -> bool:
     fs, real = url_to_fs(path)
-    return fs.isfile(f"{real.rstrip('/')}/stats.json")
+    return fs.isfile(stats_path(real))
+
+
+def _own_stats(fs, folder: str) -> dict:
+    """A folder's own counts: the last segment of a recipe keeps them apart from the recipe's."""
+    own = segment_stats_path(folder)
+    return read_json(fs, own if fs.isfile(own) else stats_path(folder))
 
 
 def _summed_steps(fs, folder: str, stats: dict, label: str, warnings: list[str]) -> list[StepCounts]:
-    ledger_files = sorted(p for p in (fs.ls(f"{folder}/ledger", detail=False) if fs.isdir(f"{folder}/ledger") else [])
+    ledgers = ledger_dir(folder)
+    ledger_files = sorted(p for p in (fs.ls(ledgers, detail=False) if fs.isdir(ledgers) else [])
                           if p.endswith(".json") and not p.rpartition("/")[2].startswith("."))
     from_stats = [StepCounts.from_dict(step) for step in stats.get("steps", [])]
     if not ledger_files:
-        warnings.append(f"{label}: no ledger/ files in {folder}; counts are taken from stats.json")
+        warnings.append(f"{label}: no ledger files in {ledgers}; counts are taken from stats.json")
         return from_stats
     totals: dict[str, StepCounts] = {}
     for path in ledger_files:
@@ -136,18 +146,18 @@ def _summed_steps(fs, folder: str, stats: dict, label: str, warnings: list[str])
             totals.setdefault(counts.step, StepCounts(counts.step)).add(counts)
     steps = list(totals.values())
     if [s.to_dict() | {"seconds": 0} for s in steps] != [s.to_dict() | {"seconds": 0} for s in from_stats]:
-        warnings.append(f"{label}: the ledgers in {folder}/ledger and its stats.json disagree "
+        warnings.append(f"{label}: the ledgers in {ledgers} and its stats.json disagree "
                         f"(a run interrupted after its ledgers?); the ledgers are shown")
     return steps
 
 
 def _segment_dirs(fs, root: str) -> list[tuple[str, str]]:
-    work = f"{root}/_work"
+    work = work_dir(root)
     found = []
     if fs.isdir(work):
         for path in sorted(fs.ls(work, detail=False)):
             name = path.rstrip("/").rpartition("/")[2]
-            if _SEGMENT_NAME.match(name) and fs.isfile(f"{path}/stats.json"):
+            if _SEGMENT_NAME.match(name) and fs.isfile(stats_path(path.rstrip("/"))):
                 found.append((name, path.rstrip("/")))
     return found
 
@@ -209,22 +219,23 @@ def collect_stage(path: str, samples_per_step: int = SAMPLES_PER_STEP) -> StageD
     """Everything the report shows about one stage directory (UsageError if it is not one)."""
     fs, root = url_to_fs(path)
     root = root.rstrip("/")
-    if not fs.isfile(f"{root}/stats.json"):
-        raise UsageError(f"{path}: no stats.json, so not a stage output directory")
+    if not fs.isfile(stats_path(root)):
+        raise UsageError(f"{path}: no .dclm/stats.json, so not a stage output directory")
+    read_json(fs, stats_path(root))         # damaged, it is named even when a segment's copy is what is shown
     warnings: list[str] = []
     places = _segment_dirs(fs, root)
-    final_label = "final" if places else read_json(fs, f"{root}/stats.json").get("stage", "output")
+    final_label = "final" if places else _own_stats(fs, root).get("stage", "output")
     places.append((final_label, root))
     segments, previous = [], None
     for label, folder in places:
-        stats = read_json(fs, f"{folder}/stats.json")
+        stats = _own_stats(fs, folder)
         if stats.get("shards_failed"):
             warnings.append(f"{label}: shards failed: {', '.join(sorted(stats['shards_failed']))}")
         for problem in stats.get("invariant_problems") or []:
             warnings.append(f"{label}: ledger mismatch: {problem}")
         segment = Segment(label, folder, stats, _summed_steps(fs, folder, stats, label, warnings),
-                          read_kept(fs, _parquet_files(fs, folder)),
-                          read_dropped(fs, _parquet_files(fs, f"{folder}/dropped"), samples_per_step))
+                          read_kept(fs, _parquet_files(fs, data_dir(folder))),
+                          read_dropped(fs, _parquet_files(fs, dropped_dir(folder)), samples_per_step))
         if previous is not None and segment.steps and previous.steps:
             passed, received = previous.steps[-1].docs_out, segment.steps[0].docs_in
             if passed != received:

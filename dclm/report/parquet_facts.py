@@ -61,11 +61,18 @@ def read_schema(fs, path: str) -> pa.Schema:
 
 
 def top_language(value: Any) -> Optional[str]:
-    """The language of one stored value: ``{"en": 0.9}``, ``[("en", 0.9)]`` (a read map) or ``"en"``."""
+    """The language of one stored value: ``{"en": 0.9}`` (also as its JSON string), ``[("en", 0.9)]`` (a read map) or ``"en"``."""
     if value is None:
         return None
     if isinstance(value, str):
-        return value or None
+        if not value.startswith("{"):
+            return value or None
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(value, dict):
+            return None
     if isinstance(value, dict):
         pairs = list(value.items())
     else:

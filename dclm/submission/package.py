@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from dclm import output_layout
 from dclm import __version__
 from dclm.digests import file_sha256
 from dclm.errors import UsageError
@@ -78,20 +79,28 @@ def _tokenize_manifest(config: dict, tokenized: Optional[str]) -> tuple[bytes, d
     return raw, json.loads(raw)
 
 
+def _stats_file(dataset: Path) -> Path:
+    return Path(output_layout.stats_path(str(dataset)))
+
+
+def _ledger_file(dataset: Path, shard_file: str) -> Path:
+    return Path(output_layout.ledger_path(str(dataset), shard_file[: -len(".parquet")]))
+
+
 def _dataset_shards(dataset: Path) -> list[Path]:
     if not dataset.is_dir():
         raise UsageError(f"{dataset} is not a directory (expected the output of `dclm run`)")
-    shards = sorted(dataset.glob("*.parquet"))
+    shards = sorted(Path(output_layout.data_dir(str(dataset))).glob("*.parquet"))
     if not shards:
-        raise UsageError(f"{dataset}: no *.parquet shards")
+        raise UsageError(f"{dataset}: no {output_layout.DATA}/*.parquet shards (a submission takes Parquet output)")
     for shard in shards:
         reason = path_problem(layout.shard_path(shard.name))
         if reason or any(ch.isspace() for ch in shard.name):
             raise UsageError(f"{shard}: a shard name must be a plain file name without spaces ({reason or 'space'})")
-        if not (dataset / layout.ledger_path(shard.name)).is_file():
-            raise UsageError(f"{dataset}: shard {shard.name} has no {layout.ledger_path(shard.name)}")
-    if not (dataset / layout.STATS).is_file():
-        raise UsageError(f"{dataset}: no {layout.STATS} (expected the output of `dclm run`)")
+        if not _ledger_file(dataset, shard.name).is_file():
+            raise UsageError(f"{dataset}: shard {shard.name} has no ledger {_ledger_file(dataset, shard.name)}")
+    if not _stats_file(dataset).is_file():
+        raise UsageError(f"{dataset}: no {_stats_file(dataset)} (expected the output of `dclm run`)")
     return shards
 
 
@@ -116,10 +125,10 @@ def _recipe_bytes(recipe: str, dataset: Path) -> tuple[str, bytes, str]:
     with open(loaded.path, encoding="utf-8") as fh:
         data = fh.read().encode("utf-8")
     recorded = set()
-    stats = _read_json(dataset / layout.STATS, "run statistics")
+    stats = _read_json(_stats_file(dataset), "run statistics")
     params = stats.get("params") if isinstance(stats, dict) else None
     recorded.add((layout.STATS, params.get("recipe_sha256") if isinstance(params, dict) else None))
-    for ledger in sorted((dataset / layout.LEDGER_DIR).glob("*.json")):
+    for ledger in sorted(Path(output_layout.ledger_dir(str(dataset))).glob("*.json")):
         details = _read_json(ledger, "ledger")
         details = details.get("details") if isinstance(details, dict) else None
         recorded.add((f"{layout.LEDGER_DIR}/{ledger.name}",
@@ -165,7 +174,7 @@ def build_submission(dataset_dir: str, run_dir: str, recipe: str, name: str, *, 
     files: dict[str, Content] = {
         layout.EVAL: eval_file.read_bytes(),
         layout.RECIPE: recipe_data,
-        layout.STATS: (dataset / layout.STATS).read_bytes(),
+        layout.STATS: _stats_file(dataset).read_bytes(),
         layout.TOKENIZE_MANIFEST: manifest_raw,
         layout.RUN_CONFIG: (run / "config.json").read_bytes(),
         layout.METRICS: (run / "metrics.jsonl").read_bytes(),
@@ -173,7 +182,7 @@ def build_submission(dataset_dir: str, run_dir: str, recipe: str, name: str, *, 
     raw_sources = []
     for shard in sorted(info):
         ledger_rel = layout.ledger_path(shard)
-        files[ledger_rel] = (dataset / ledger_rel).read_bytes()
+        files[ledger_rel] = _ledger_file(dataset, shard).read_bytes()
         ledger = json.loads(files[ledger_rel])
         raw_input = (ledger.get("input") if isinstance(ledger, dict) else None) or shard
         raw_sources.append({"name": os.path.basename(str(raw_input).rstrip("/")), "shard": shard})
