@@ -215,3 +215,14 @@ def test_whole_table_stages_count_unreadable_lines_in_a_read_step(tmp_path, run_
     assert (where["in"], where["kept"]) == (2, 1)
     assert [item["line"] for item in ledger["details"]["input"]["skipped_lines"]] == [2]
     assert json.loads((out / ".dclm" / "stats.json").read_text())["invariant_ok"]
+
+
+def test_the_report_measures_jsonl_output_as_it_does_parquet(curated):
+    from dclm.report.collect import collect_stage
+
+    measured = {fmt: collect_stage(str(out)).segments[-1].kept for fmt, out in curated.items()}
+    assert measured["parquet"].total_words > 10_000
+    for fmt in ("jsonl.zst", "jsonl.gz"):
+        assert (measured[fmt].documents, measured[fmt].total_words, measured[fmt].total_bytes) == (
+            measured["parquet"].documents, measured["parquet"].total_words, measured["parquet"].total_bytes)
+        assert measured[fmt].languages == measured["parquet"].languages

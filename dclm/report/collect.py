@@ -22,6 +22,7 @@ from typing import Optional
 
 from fsspec.core import url_to_fs
 
+from dclm.document_writers import JSONL_SUFFIXES
 from dclm.errors import UsageError
 from dclm.ledger import ShardLedger, StepCounts
 from dclm.output_layout import data_dir, dropped_dir, ledger_dir, stats_path, work_dir
@@ -52,7 +53,7 @@ def read_json(fs, path: str) -> dict:
 def _parquet_files(fs, folder: str) -> list[str]:
     if not fs.isdir(folder):
         return []
-    names = [p for p in fs.ls(folder, detail=False) if p.endswith(".parquet")]
+    names = [p for p in fs.ls(folder, detail=False) if p.endswith((".parquet",) + JSONL_SUFFIXES)]
     # Hidden names are the temporary files of interrupted atomic writes.
     return sorted(p for p in names if not p.rpartition("/")[2].startswith("."))
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from dclm.document_writers import JSONL_SUFFIXES
 from dclm.errors import UsageError
 
 # Every code point Python's str.split() treats as a separator; none lies above
@@ -43,6 +44,14 @@ def byte_counts(texts: pa.ChunkedArray) -> np.ndarray:
 
 
 def _read(fs, path: str, columns: list[str]) -> pa.Table:
+    if path.endswith(JSONL_SUFFIXES):       # a stage's --output-format JSONL
+        from dclm.document_files import InputFormatError, read_documents_table
+
+        try:
+            table = read_documents_table(fs.unstrip_protocol(path))
+        except InputFormatError as exc:
+            raise UsageError(str(exc)) from exc
+        return table.select([name for name in columns if name in table.column_names])
     try:
         with fs.open(path, "rb") as fh:
             parquet = pq.ParquetFile(fh)
@@ -52,7 +61,15 @@ def _read(fs, path: str, columns: list[str]) -> pa.Table:
         raise UsageError(f"{path}: not a readable Parquet file ({exc})") from exc
 
 
+def _jsonl_schema(fs, path: str) -> pa.Schema:
+    from dclm.document_files import read_documents_table
+
+    return read_documents_table(fs.unstrip_protocol(path)).schema
+
+
 def read_schema(fs, path: str) -> pa.Schema:
+    if path.endswith(JSONL_SUFFIXES):
+        return _jsonl_schema(fs, path)
     try:
         with fs.open(path, "rb") as fh:
             return pq.ParquetFile(fh).schema_arrow
