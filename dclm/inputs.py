@@ -94,6 +94,8 @@ def _expand(item: str, suffixes: tuple[str, ...], paths_prefix: str, recursive: 
             path = f"{path.rstrip('/')}/{DATA}"
             if not fs.isdir(path):
                 raise UsageError(f"{item} is a stage's output folder with no documents ({DATA}/ is missing)")
+        elif fs.isfile(f"{path.rstrip('/')}/stats.json") and fs.isdir(f"{path.rstrip('/')}/ledger"):
+            recursive = False       # an output of the earlier layout: its top-level shards, not dropped/
         listing = fs.find(path) if recursive else fs.ls(path, detail=False)
         base = path.rstrip("/")
         members = sorted(p for p in listing if p.endswith(suffixes) and not _hidden_below(base, p))

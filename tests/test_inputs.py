@@ -59,3 +59,18 @@ def test_fsspec_urls_in_and_out(tmp_path, run_cli):
     assert stats["documents_in"] == 50 and stats["invariant_ok"]
     rows = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/out/data/CC-MAIN-2020-34-sample.parquet'").fetchall()
     assert rows[0][0] == stats["documents_out"] > 0
+
+
+def test_a_stage_folder_stands_for_its_documents_in_either_layout(tmp_path):
+    from dclm.inputs import resolve_document_inputs
+    from dclm.parquet_shards import write_rows
+
+    new, old = tmp_path / "new", tmp_path / "old"
+    for folder in (new / "data", new / ".dclm" / "dropped", old / "dropped", old / "ledger"):
+        folder.mkdir(parents=True)
+    for path in (new / "data" / "a.parquet", new / ".dclm" / "dropped" / "a.parquet", old / "a.parquet",
+                 old / "dropped" / "a.parquet"):
+        write_rows(str(path), [{"id": "1", "text": "x"}])
+    (old / "stats.json").write_text("{}")
+    assert resolve_document_inputs([str(new)]) == [str(new / "data" / "a.parquet")]
+    assert resolve_document_inputs([str(old)]) == [str(old / "a.parquet")]
