@@ -27,7 +27,7 @@ import io
 import json
 import posixpath
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
@@ -38,6 +38,15 @@ MANIFEST = "manifest.json"
 FORMAT = "dclm-tokens-v1"
 SHARD_TOKENS = 1 << 26          # about 64M tokens (128 MB at uint16) per output file
 ENCODE_BATCH = 512
+ENCODE_BATCH_CHARS = 8 << 20      # encode sooner when documents are long: memory follows the text held
+
+
+class TextBudgetExceeded(ValueError):
+    """A shard holds more text than its caller allows (a validator bounding an untrusted shard)."""
+
+    def __init__(self, characters: int):
+        super().__init__(f"over {characters:,} characters of text")
+        self.characters = characters
 
 
 class TooFewTokens(UsageError):
@@ -62,21 +71,16 @@ def _file_sha256(url: str) -> str:
     return digest.hexdigest()
 
 
-def tokenize_shard(url: str, tokenizer, eos: int, dtype: np.dtype) -> tuple[np.ndarray, dict]:
-    """All documents of one shard (Parquet or JSONL) as one token stream, each followed by EOS."""
+def _encoded_documents(url: str, tokenizer, eos: int, stats: dict,
+                       text_budget: Optional[int] = None) -> Iterator[list[int]]:
+    """Each non-empty document's token ids with EOS appended, read and encoded a batch at a time.
+
+    ``text_budget``: stop with TextBudgetExceeded once the documents' characters pass it.
+    """
     from dclm.document_files import iter_documents
 
-    pieces: list[np.ndarray] = []
-    stats = {"rows": 0, "documents": 0, "empty": 0, "tokens": 0}
     batch: list[str] = []
-
-    def flush() -> None:
-        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
-            ids = encoding.ids
-            ids.append(eos)
-            pieces.append(np.asarray(ids, dtype=dtype))
-        batch.clear()
-
+    batch_chars = 0
     for row in iter_documents(url, columns=["text"]):
         stats["rows"] += 1
         text = row.get("text")
@@ -84,14 +88,37 @@ def tokenize_shard(url: str, tokenizer, eos: int, dtype: np.dtype) -> tuple[np.n
             stats["empty"] += 1
             continue
         stats["documents"] += 1
+        stats["characters"] = stats.get("characters", 0) + len(text)
+        if text_budget is not None and stats["characters"] > text_budget:
+            raise TextBudgetExceeded(stats["characters"])
         batch.append(text)
-        if len(batch) >= ENCODE_BATCH:
-            flush()
+        batch_chars += len(text)
+        if len(batch) >= ENCODE_BATCH or batch_chars >= ENCODE_BATCH_CHARS:
+            for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
+                yield encoding.ids + [eos]
+            batch, batch_chars = [], 0
     if batch:
-        flush()
+        for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
+            yield encoding.ids + [eos]
+
+
+def tokenize_shard(url: str, tokenizer, eos: int, dtype: np.dtype) -> tuple[np.ndarray, dict]:
+    """All documents of one shard (Parquet or JSONL) as one token stream, each followed by EOS."""
+    stats = {"rows": 0, "documents": 0, "empty": 0, "tokens": 0}
+    pieces = [np.asarray(ids, dtype=dtype) for ids in _encoded_documents(url, tokenizer, eos, stats)]
+    stats.pop("characters", None)
     stream = np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype)
     stats["tokens"] = int(stream.size)
     return stream, stats
+
+
+def count_shard_tokens(url: str, tokenizer, eos: int, text_budget: Optional[int] = None) -> dict:
+    """What ``tokenize_shard`` counts (rows, documents, empty, tokens), holding one batch of tokens at a time."""
+    stats = {"rows": 0, "documents": 0, "empty": 0, "tokens": 0}
+    for ids in _encoded_documents(url, tokenizer, eos, stats, text_budget):
+        stats["tokens"] += len(ids)
+    stats.pop("characters", None)
+    return stats
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:

@@ -7,6 +7,7 @@ the deeper check under test, not from the hash list.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -209,6 +210,8 @@ def test_rank_orders_valid_submissions_and_lists_invalid_ones(packages, folder, 
         target = board_dir / name
         (shutil.copytree if (packages / name).is_dir() else shutil.copy)(packages / name, target)
     shutil.copytree(packages / "seed0-folder", board_dir / "seed9-copy")     # the same submission twice
+    later = (board_dir / "seed0.tar.gz").stat().st_mtime_ns + 10**9           # ... received after the first
+    os.utime(board_dir / "seed9-copy", ns=(later, later))
     (folder / SHARD).write_bytes(b"not parquet")
     shutil.copytree(folder, board_dir / "tampered")
     result = invoke_cli("leaderboard", "rank", board_dir, "--output", tmp_path / "out")

@@ -17,7 +17,10 @@ scale with its exact hyper-parameters and finished its budget, the scores
 equal those recomputed from eval.json's per-task numbers, inline shards hold
 the claimed documents and tokens (recounted with the scale's tokenizer), and
 the files agree with each other. Every problem is printed, naming the file and
-the rule. Exit code 0 valid, 1 invalid.
+the rule. Metadata headers, decompression ratio, JSON and YAML size and depth,
+and Parquet row groups are bounded too, and each submission is checked in a
+child process limited to --time-limit seconds and --memory-limit GB: past
+either, it is refused. Exit code 0 valid, 1 invalid.
 
 rank validates every submission in DIR and ranks the valid ones per scale
 and task set by Core (ties: bits per byte, then name), writing
@@ -34,6 +37,10 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                         help="largest total of declared file sizes in one submission (default: %(default)s)")
     parser.add_argument("--max-files", type=int, default=Limits.max_files, metavar="N",
                         help="most files in one submission (default: %(default)s)")
+    parser.add_argument("--time-limit", type=float, default=1800.0, metavar="SECONDS",
+                        help="wall-clock time allowed to check one submission (default: %(default)s)")
+    parser.add_argument("--memory-limit", type=float, default=4.0, metavar="GB",
+                        help="memory allowed to check one submission (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="print no progress lines")
 
 
@@ -70,6 +77,19 @@ def _limits(args: argparse.Namespace):
     return Limits(max_bytes=args.max_bytes, max_files=args.max_files)
 
 
+def _worker(args: argparse.Namespace):
+    import math
+
+    from dclm.errors import UsageError
+    from dclm.submission.isolated import WorkerLimits
+
+    if not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        raise UsageError("--time-limit must be a positive number of seconds")
+    if not (math.isfinite(args.memory_limit) and args.memory_limit > 0):
+        raise UsageError("--memory-limit must be a positive number of GB")
+    return WorkerLimits(seconds=args.time_limit, memory_bytes=int(args.memory_limit * (1 << 30)))
+
+
 def print_result(result, out) -> None:
     if result.valid:
         s = result.summary()
@@ -86,18 +106,23 @@ def print_result(result, out) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from dclm.submission.validate import validate
+    from dclm.submission.isolated import terminate_as_exit, validate_isolated
 
-    result = validate(args.submission, limits=_limits(args))
+    limits, worker = _limits(args), _worker(args)
+    with terminate_as_exit():
+        result = validate_isolated(args.submission, limits=limits, worker=worker)
     print_result(result, sys.stdout)
     return 0 if result.valid else 1
 
 
 def run_rank(args: argparse.Namespace) -> int:
+    from dclm.submission.isolated import terminate_as_exit
     from dclm.submission.rank import rank_directory, write_leaderboard
 
     progress = None if args.no_progress else (lambda result: print_result(result, sys.stderr))
-    board = rank_directory(args.directory, limits=_limits(args), progress=progress)
+    limits, worker = _limits(args), _worker(args)
+    with terminate_as_exit():
+        board = rank_directory(args.directory, limits=limits, progress=progress, worker=worker)
     written = write_leaderboard(board, args.output or args.directory)
     valid = sum(len(section["entries"]) for section in board["boards"])
     print(f"{valid} valid, {len(board['invalid'])} invalid submission(s); wrote "

@@ -19,16 +19,16 @@ evaluation holds:
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
+from dclm import bounded_json, bounded_yaml
 from dclm.digests import file_sha256
 from dclm.submission import layout
 from dclm.submission.claims import eval_report_problems, fixed_scales, run_problems, same_value, scale_problems
-from dclm.submission.safe_archive import path_problem
+from dclm.submission.safe_archive import Limits, path_problem
 
 _MISSING = object()
 
@@ -40,8 +40,9 @@ def _mapping(value: Any) -> dict:
 
 class Checker:
     def __init__(self, root: Path, doc: dict, files: set[str], digests: dict[str, str],
-                 known_scales: Optional[dict] = None):
+                 known_scales: Optional[dict] = None, limits: Limits = Limits()):
         self.root, self.doc, self.files, self.digests = root, doc, files, digests
+        self.limits = limits
         self.dataset, self.model, self.evaluation = doc["dataset"], doc["model"], doc["evaluation"]
         self.known = fixed_scales(known_scales)
         self.problems: list[str] = []
@@ -58,7 +59,10 @@ class Checker:
         if rel not in self.files:
             return _MISSING              # reported by the layout check
         try:
-            return json.loads((self.root / rel).read_text(encoding="utf-8"))
+            return bounded_json.load_file(self.root / rel, self.limits.max_metadata_bytes)
+        except bounded_json.JsonLimitError as exc:
+            self.problem(f"{rel}: {exc}")
+            return _MISSING
         except (ValueError, UnicodeDecodeError) as exc:
             self.problem(f"{rel}: not valid JSON ({exc})")
             return _MISSING
@@ -117,12 +121,16 @@ class Checker:
             return
         last = None
         try:
-            text = (self.root / layout.METRICS).read_text(encoding="utf-8")
+            text = bounded_json.read_text(self.root / layout.METRICS, self.limits.max_metadata_bytes)
+        except bounded_json.JsonLimitError as exc:
+            return self.problem(f"{layout.METRICS}: {exc}")
         except UnicodeDecodeError:
             return self.problem(f"{layout.METRICS}: not UTF-8 text")
         for number, line in enumerate(text.splitlines(), 1):
             try:
-                last = json.loads(line)["step"] if line.strip() else last
+                last = bounded_json.loads(line)["step"] if line.strip() else last
+            except bounded_json.JsonLimitError as exc:
+                return self.problem(f"{layout.METRICS} line {number}: {exc}")
             except (ValueError, KeyError, TypeError):
                 return self.problem(f"{layout.METRICS} line {number}: not a JSON record with a step")
         if last != steps:
@@ -220,7 +228,8 @@ class Checker:
         if self.dataset["shard_storage"] != layout.INLINE or self.reference is None:
             return rows
         from dclm.errors import UsageError
-        from dclm.tokenize_data import token_dtype, tokenize_shard
+        from dclm.submission.shard_limits import ShardBudget, shard_problem
+        from dclm.tokenize_data import TextBudgetExceeded, count_shard_tokens
         from dclm.tokenizer import eos_id, load_tokenizer
 
         try:
@@ -231,9 +240,18 @@ class Checker:
         totals = {"documents": 0, "tokens": 0}
         for name in sorted(shards):
             rel = layout.shard_path(name)
+            path = self.root / rel
+            refusal = shard_problem(path)
+            if refusal:
+                self.problem(f"{rel}: {refusal}")
+                continue
+            budget = ShardBudget(path.stat().st_size).text_bytes
             try:
-                _, counted = tokenize_shard(str(self.root / rel), tokenizer, eos_id(tokenizer),
-                                            token_dtype(self.reference.vocab_size))
+                counted = count_shard_tokens(str(path), tokenizer, eos_id(tokenizer), text_budget=budget)
+            except TextBudgetExceeded as exc:
+                self.problem(f"{rel}: holds {exc}, more than a {shards[name]['bytes']:,}-byte shard may "
+                             f"({budget:,}); refused as a decompression bomb")
+                continue
             except Exception as exc:    # pyarrow raises many types for a corrupt file; all mean "unreadable"
                 self.problem(f"{rel}: not a readable Parquet shard with a text column ({type(exc).__name__}: {exc})")
                 continue
@@ -258,7 +276,9 @@ class Checker:
             if hashlib.sha256(data).hexdigest() != recipe_digest:
                 self.problem(f"{layout.RECIPE}: its sha256 is not dataset.recipe.sha256 in {layout.SUBMISSION}")
             try:
-                yaml.safe_load(data)
+                bounded_yaml.safe_load(data)
+            except bounded_yaml.YamlLimitError as exc:
+                self.problem(f"{layout.RECIPE}: {exc}")
             except yaml.YAMLError as exc:
                 self.problem(f"{layout.RECIPE}: not valid YAML ({exc})")
         stats = self.load_json(layout.STATS)

@@ -10,6 +10,15 @@ Outputs (deterministic, no timestamps): leaderboard.json, leaderboard.md and
 a static leaderboard.html (inline style, no scripts or external resources,
 every submitted string HTML-escaped). Invalid submissions are listed with
 every reason found.
+
+Each submission is validated in its own child process with a time and a
+memory limit (``isolated``), so one hostile package is listed as invalid with
+its reason and the others are still ranked. A submission is the same as an
+earlier one when it has the same dataset (data_sha256) and either the same
+model weights or the same evaluation results, whatever its name: only the
+earliest takes a place, the others are listed as duplicates. Earliest means
+received first: the oldest modification time of the file or folder in DIR,
+then the file name.
 """
 from __future__ import annotations
 
@@ -22,8 +31,9 @@ from typing import Optional
 
 from dclm.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
+from dclm.submission.isolated import WorkerLimits, validate_isolated
 from dclm.submission.safe_archive import Limits, is_archive_name
-from dclm.submission.validate import Result, validate
+from dclm.submission.validate import Result
 
 FORMAT = "dclm-leaderboard-v1"
 OUTPUTS = ("leaderboard.json", "leaderboard.md", "leaderboard.html")
@@ -47,18 +57,50 @@ def _order_key(entry: dict) -> tuple:
     return (-entry["Core"], math.inf if bpb is None else bpb, entry["name"] or "", entry["source"])
 
 
+def _content_keys(result: Result) -> list[tuple]:
+    """What makes two submissions the same, whatever their names: one dataset, and one model or one result."""
+    doc = result.submission or {}
+    data = (doc.get("dataset") or {}).get("data_sha256")
+    weights = (doc.get("model") or {}).get("weights_sha256")
+    scores = {k: v for k, v in (result.scores or {}).items() if k != "uuid"}
+    if not data:
+        return []
+    return ([("weights", data, weights)] if weights else []) + \
+        [("results", data, json.dumps(scores, sort_keys=True))]
+
+
+def _received(result: Result) -> tuple:
+    """When a submission arrived in the leaderboard's folder: its modification time, then its name."""
+    try:
+        return os.lstat(result.source).st_mtime_ns, os.path.basename(result.source.rstrip("/"))
+    except OSError:
+        return 0, os.path.basename(result.source.rstrip("/"))
+
+
+def _mark_duplicates(results: list[Result]) -> None:
+    first_of: dict[tuple, str] = {}          # content key -> the file that holds it first
+    for result in sorted(results, key=_received):
+        source = os.path.basename(result.source.rstrip("/"))
+        if result.valid:
+            uuid = (result.submission or {}).get("uuid")
+            keys = ([("uuid", uuid)] if uuid else []) + _content_keys(result)
+            earlier = next((first_of[key] for key in keys if key in first_of), None)
+            if earlier is not None:
+                # The same package twice (as a folder and an archive, or copied under a new name)
+                # must not take two places.
+                result.problems.append(f"{source}: the same submission as {earlier} (same dataset, and the same "
+                                       "model or evaluation results); only the one received first is ranked")
+            else:
+                first_of.update({key: source for key in keys})
+
+
 def build_leaderboard(results: list[Result]) -> dict:
     boards: dict[tuple[str, str], list[dict]] = {}
     invalid = []
-    first_of: dict[str, str] = {}            # submission uuid -> the file that holds it first
+    _mark_duplicates(results)
     for result in results:
         source = os.path.basename(result.source.rstrip("/"))
-        uuid = (result.submission or {}).get("uuid")
-        if result.valid and uuid in first_of:
-            # The same package twice (say, as a folder and as an archive) must not take two places.
-            result.problems.append(f"{source}: the same submission (uuid {uuid}) as {first_of[uuid]}")
         if result.valid:
-            first_of[uuid] = source
             entry = result.summary()
             boards.setdefault((entry["scale"], entry["task_set"]), []).append(entry)
         else:
@@ -73,10 +115,10 @@ def build_leaderboard(results: list[Result]) -> dict:
 
 
 def rank_directory(directory: "str | os.PathLike", known_scales: Optional[dict] = None,
-                   limits: Limits = Limits(), progress=None) -> dict:
+                   limits: Limits = Limits(), progress=None, worker: WorkerLimits = WorkerLimits()) -> dict:
     results = []
     for path in discover(directory):
-        result = validate(path, known_scales, limits)
+        result = validate_isolated(path, known_scales, limits, worker)
         if progress:
             progress(result)
         results.append(result)

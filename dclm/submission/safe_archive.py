@@ -12,7 +12,12 @@ written anywhere:
 * no path appears twice and no file is also the parent folder of another;
 * at most ``max_files`` members and ``max_bytes`` of declared content in all.
   Sizes are summed as each header is read, so a header that claims 10 GB is
-  refused the moment it is seen, without reading or writing its data.
+  refused the moment it is seen, without reading or writing its data;
+* every file but a Parquet shard (JSON, YAML, the MANIFEST) holds at most
+  ``max_metadata_bytes``: such files are read whole, so they must be small;
+* before ``tarfile`` parses anything, ``tar_stream.check_stream`` walks the
+  headers with its own bounded parser (metadata header sizes, pax records,
+  decompression ratio), since ``tarfile`` itself trusts what headers claim.
 
 Files are then written with ``O_EXCL | O_NOFOLLOW`` into a fresh temporary
 folder, exactly the declared number of bytes each, and that folder is removed
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
+from dclm.submission.tar_stream import StreamError, StreamLimits, check_stream, shown
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _COPY_BLOCK = 1 << 20
@@ -52,6 +58,27 @@ class Limits:
 
     max_bytes: int = 4 << 30
     max_files: int = 10_000
+    max_metadata_bytes: int = 32 << 20     # one file other than a shard (JSON, YAML, MANIFEST)
+    max_header_bytes: int = 64 << 10       # one pax or GNU long-name header (a path needs < 4 KiB)
+    max_ratio: int = 200                   # decompressed / compressed, past ratio_floor
+    ratio_floor: int = 64 << 20
+
+    def stream(self) -> StreamLimits:
+        return StreamLimits(max_bytes=self.max_bytes, max_files=self.max_files,
+                            max_header_bytes=self.max_header_bytes, max_ratio=self.max_ratio,
+                            ratio_floor=self.ratio_floor)
+
+
+def is_shard_path(path: str) -> bool:
+    """Parquet shards are streamed, never read whole; every other file is, so those have a smaller limit."""
+    return path.startswith("shards/") and path.endswith(".parquet")
+
+
+def file_size_problem(path: str, size: int, limits: Limits) -> Optional[str]:
+    if not is_shard_path(path) and size > limits.max_metadata_bytes:
+        return (f"{size:,} bytes, over the {limits.max_metadata_bytes:,}-byte limit for a file other than a "
+                "Parquet shard")
+    return None
 
 
 def is_archive_name(path: "str | os.PathLike") -> bool:
@@ -83,9 +110,9 @@ def _member_name(raw: str) -> str:
 
 def _kind_problem(member: tarfile.TarInfo) -> Optional[str]:
     if member.issym():
-        return f"symbolic link (to {member.linkname!r}); links are not allowed"
+        return f"symbolic link (to {shown(member.linkname)}); links are not allowed"
     if member.islnk():
-        return f"hard link (to {member.linkname!r}); links are not allowed"
+        return f"hard link (to {shown(member.linkname)}); links are not allowed"
     if member.ischr() or member.isblk():
         return "device file; only regular files and folders are allowed"
     if member.isfifo():
@@ -112,6 +139,10 @@ def scan_members(archive: "str | os.PathLike", limits: Limits = Limits()) -> lis
     """
     archive = Path(archive)
     label = archive.name
+    try:
+        check_stream(archive, limits.stream(), lambda name, size: file_size_problem(name, size, limits))
+    except StreamError as exc:
+        raise ArchiveError([f"{label}: {exc}"]) from None
     problems: list[str] = []
     members: list[tarfile.TarInfo] = []
     seen: dict[str, bool] = {}          # path -> is a directory
@@ -126,8 +157,10 @@ def scan_members(archive: "str | os.PathLike", limits: Limits = Limits()) -> lis
                     raise ArchiveError(problems + [f"{label}: more than {limits.max_files} members "
                                                    "(file-count limit); refused before extracting"])
                 name = _member_name(member.name)
-                where = f"{label}: member {member.name!r}"
+                where = f"{label}: member {shown(member.name)}"
                 reason = path_problem(name) or _kind_problem(member)
+                if reason is None and member.isreg():
+                    reason = file_size_problem(name, member.size, limits)
                 if reason is None and name in seen:
                     reason = "duplicate path (a second copy could replace the checked one)"
                 if reason:
@@ -159,7 +192,7 @@ def _parent_conflicts(label: str, seen: dict[str, bool]) -> list[str]:
         for depth in range(1, len(parts)):
             parent = "/".join(parts[:depth])
             if seen.get(parent) is False:
-                problems.append(f"{label}: member {name!r}: its parent {parent!r} is a file in the archive")
+                problems.append(f"{label}: member {shown(name)}: its parent {shown(parent)} is a file in the archive")
                 break
     return problems
 
@@ -169,13 +202,13 @@ def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path, l
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     source = tar.extractfile(member)
     if source is None:
-        raise ArchiveError([f"{label}: member {member.name!r}: no data"])
+        raise ArchiveError([f"{label}: member {shown(member.name)}: no data"])
     with source, os.fdopen(os.open(target, flags, 0o644), "wb") as out:
         remaining = member.size
         while remaining:
             chunk = source.read(min(_COPY_BLOCK, remaining))
             if not chunk:
-                raise ArchiveError([f"{label}: member {member.name!r}: archive ends before its "
+                raise ArchiveError([f"{label}: member {shown(member.name)}: archive ends before its "
                                     f"{member.size:,} declared bytes"])
             out.write(chunk)
             remaining -= len(chunk)
@@ -190,7 +223,7 @@ def _extract(archive: Path, members: list[tarfile.TarInfo], root: Path) -> None:
             for member in tar:
                 # The file is read twice; anything not vetted by the first pass is refused.
                 if (member.name, member.size, member.type) not in expected:
-                    raise ArchiveError([f"{label}: member {member.name!r} changed between reads"])
+                    raise ArchiveError([f"{label}: member {shown(member.name)} changed between reads"])
                 target = root.joinpath(*_member_name(member.name).split("/"))
                 if member.isdir():
                     target.mkdir(parents=True, exist_ok=True)
@@ -239,6 +272,8 @@ def list_tree(root: "str | os.PathLike", limits: Limits = Limits()) -> tuple[lis
                 problems.append(f"{rel}: not a regular file")
             elif path_problem(rel):
                 problems.append(f"{rel}: {path_problem(rel)}")
+            elif file_size_problem(rel, info.st_size, limits):
+                problems.append(f"{rel}: {file_size_problem(rel, info.st_size, limits)}")
             else:
                 files.append(rel)
                 total += info.st_size

@@ -19,12 +19,12 @@ schema, the problems found so far are reported and the rest is skipped.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from dclm import bounded_json
 from dclm.digests import file_sha256
 from dclm.submission import layout
 from dclm.submission.safe_archive import ArchiveError, Limits, is_archive_name, list_tree, safe_extract
@@ -54,15 +54,18 @@ class Result:
                 "shard_storage": dataset.get("shard_storage")}
 
 
-def validate(path: "str | os.PathLike", known_scales: Optional[dict] = None, limits: Limits = Limits()) -> Result:
-    """Validate a submission folder or .tar.gz/.tgz/.tar archive; never raises for a bad submission."""
+def validate(path: "str | os.PathLike", known_scales: Optional[dict] = None, limits: Limits = Limits(),
+             scratch: Optional[str] = None) -> Result:
+    """Validate a submission folder or .tar.gz/.tgz/.tar archive (extracted under ``scratch``, default the
+    system's temporary folder); never raises for a bad submission. Bounded in time and memory only with
+    ``isolated.validate_isolated``."""
     source = str(path)
     target = Path(path)
     if target.is_dir() and not target.is_symlink():
         return _validate_folder(target, source, known_scales, limits)
     if target.is_file() and not target.is_symlink() and is_archive_name(target):
         try:
-            with safe_extract(target, limits) as root:
+            with safe_extract(target, limits, parent=scratch) as root:
                 return _validate_folder(_package_root(root), source, known_scales, limits)
         except ArchiveError as exc:
             return Result(source, problems=list(exc.problems))
@@ -83,13 +86,13 @@ def _validate_folder(root: Path, source: str, known_scales: Optional[dict], limi
     result = Result(source)
     files, problems = list_tree(root, limits)
     result.problems.extend(problems)
-    digests = _check_manifest(root, set(files), result.problems)
-    doc = _load_submission(root, set(files), result.problems)
+    digests = _check_manifest(root, set(files), result.problems, limits)
+    doc = _load_submission(root, set(files), result.problems, limits)
     if doc is None:
         return result
     result.submission = doc
     _check_layout(doc, files, result.problems)
-    checker = Checker(root, doc, set(files), digests, known_scales)
+    checker = Checker(root, doc, set(files), digests, known_scales, limits)
     checker.run()
     result.problems.extend(checker.problems)
     result.notes.extend(checker.notes)
@@ -97,13 +100,16 @@ def _validate_folder(root: Path, source: str, known_scales: Optional[dict], limi
     return result
 
 
-def _check_manifest(root: Path, files: set[str], problems: list[str]) -> dict[str, str]:
+def _check_manifest(root: Path, files: set[str], problems: list[str], limits: Limits) -> dict[str, str]:
     """sha256 of each listed file that is present (whether it matches or not)."""
     if layout.MANIFEST not in files:
         problems.append(f"{layout.MANIFEST}: missing (every file's sha256 must be listed in it)")
         return {}
     try:
-        text = (root / layout.MANIFEST).read_text(encoding="utf-8")
+        text = bounded_json.read_text(root / layout.MANIFEST, limits.max_metadata_bytes)
+    except bounded_json.JsonLimitError as exc:
+        problems.append(f"{layout.MANIFEST}: {exc}")
+        return {}
     except UnicodeDecodeError:
         problems.append(f"{layout.MANIFEST}: not UTF-8 text")
         return {}
@@ -128,14 +134,17 @@ def _schema_problem(error) -> str:
     return f"{layout.SUBMISSION}: {where or '(top level)'}: {error.message} (schema rule '{error.validator}')"
 
 
-def _load_submission(root: Path, files: set[str], problems: list[str]) -> Optional[dict]:
+def _load_submission(root: Path, files: set[str], problems: list[str], limits: Limits) -> Optional[dict]:
     import jsonschema
 
     if layout.SUBMISSION not in files:
         problems.append(f"{layout.SUBMISSION}: missing")
         return None
     try:
-        doc = json.loads((root / layout.SUBMISSION).read_text(encoding="utf-8"))
+        doc = bounded_json.load_file(root / layout.SUBMISSION, limits.max_metadata_bytes)
+    except bounded_json.JsonLimitError as exc:
+        problems.append(f"{layout.SUBMISSION}: {exc}")
+        return None
     except (ValueError, UnicodeDecodeError) as exc:
         problems.append(f"{layout.SUBMISSION}: not valid JSON ({exc})")
         return None
