@@ -16,6 +16,7 @@ runs when a service stops the command.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import os
 import resource
@@ -84,6 +85,7 @@ def _child(fd: int, path: str, known_scales: Optional[dict], limits: Limits, wor
            scratch: str) -> None:
     code = 0
     try:
+        faulthandler.disable()         # a C-level abort at the memory limit is reported by the parent
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _limit_self(worker)
         result = validate(path, known_scales, limits, scratch=scratch)
