@@ -2,7 +2,8 @@
 
 Exit codes: 0 every shard done; 1 usage error (bad arguments, missing input,
 invalid recipe), nothing was processed; 2 some shards failed (named in the
-summary; a rerun retries only them); 3 the ledger does not add up (a bug).
+summary; a rerun retries only them); 3 the ledger does not add up (a bug);
+4 a step raised an error on every document it was given (a broken recipe).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ runtime starts on this machine; with one, the same job runs on that cluster.
 Rerunning a command skips shards that are already complete.
 
 exit codes: 0 all shards done, 1 usage error, 2 some shards failed (rerun to
-retry them), 3 ledger mismatch.
+retry them), 3 ledger mismatch, 4 a step failed on every document.
 """
 
 

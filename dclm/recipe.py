@@ -29,8 +29,10 @@ from typing import Any, Optional
 
 import yaml
 
+from dclm import bounded_yaml
 from dclm.errors import UsageError
 from filters.operator import FILTER, GLOBAL, Operator
+from filters.parameter_checks import parameter_problems
 
 # Parameters that name files, resolved against the recipe's folder, then the
 # working directory, then our stand-ins for DCLM's lists.
@@ -78,7 +80,7 @@ class RecipeStep:
 class Recipe:
     name: str
     path: str
-    source: str
+    source: Optional[str]            # None when the recipe's one block names no source
     steps: list[RecipeStep]
     digest: str                      # sha256 of the recipe file: which recipe made a dataset
     warnings: list[str] = field(default_factory=list)
@@ -160,6 +162,11 @@ def _check_arguments(op: Operator, kwargs: dict[str, Any], where: str) -> None:
         raise UsageError(f"{where}: {exc}; {op.name} accepts: {', '.join(params)}") from exc
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def _unknown_func(name: str, where: str) -> UsageError:
     from filters.registry import operator_names
 
@@ -215,8 +222,10 @@ def _compile_step(number: int, raw: Any, recipe_dir: str, warnings: list[str],
     from filters.registry import OPERATORS
 
     if not isinstance(raw, dict) or "func" not in raw:
-        raise UsageError(f"step {number}: expected a mapping with 'func' (or 'commit'), got {raw!r}")
+        raise UsageError(f"step {number}: expected a mapping with 'func' (or 'commit'), got {_short(raw)}")
     name = raw["func"]
+    if not isinstance(name, str):
+        raise UsageError(f"step {number}: func must be one operator name (a string), got {_short(name)}")
     where = f"step {number} ({name})"
     kwargs = {k: v for k, v in raw.items() if k != "func" and not str(k).startswith("_")}
     if name in GLOBAL_STEP_NAMES or _is_top_fraction(name, kwargs):
@@ -234,6 +243,9 @@ def _compile_step(number: int, raw: Any, recipe_dir: str, warnings: list[str],
             kwargs[param] = _resolve_path(kwargs[param], recipe_dir, where, warnings, dclm_root)
             _check_readable(kwargs[param], where)
     _check_arguments(op, kwargs, where)
+    problems = parameter_problems(op, kwargs)
+    if problems:
+        raise UsageError(f"{where}: " + "; ".join(problems))
     if op.check is not None:  # an operator's own load-time checks (models, packages)
         try:
             op.check(**kwargs)
@@ -310,7 +322,9 @@ def parse_recipe(text: str, path: str, source: Optional[str] = None,
                  dclm_root: Optional[str] = None) -> Recipe:
     """Validate recipe text; ``path`` is used for messages and relative file names."""
     try:
-        data = yaml.safe_load(text)
+        data = bounded_yaml.safe_load(text)
+    except bounded_yaml.YamlLimitError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: not valid YAML: {exc}") from exc
     if isinstance(data, dict) and "steps" in data:
@@ -331,7 +345,9 @@ def parse_recipe(text: str, path: str, source: Optional[str] = None,
                            dclm_root_from(dclm_root))
     name = os.path.basename(path)
     name = name[:-5] if name.endswith(".yaml") else name
-    return Recipe(name=name, path=path, source=str(block.get("source", "")), steps=steps,
+    # A block without ``source`` runs as it is; recording None (not "") lets workers find it again.
+    block_source = None if block.get("source") is None else str(block["source"])
+    return Recipe(name=name, path=path, source=block_source, steps=steps,
                   digest=hashlib.sha256(text.encode()).hexdigest(), warnings=warnings)
 
 

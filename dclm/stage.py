@@ -20,6 +20,13 @@ EXIT_OK = 0
 EXIT_USAGE = 1
 EXIT_SHARDS_FAILED = 2
 EXIT_INVARIANT = 3
+EXIT_STEP_FAILED = 4      # every shard ran, but a step raised an error on every document it was given
+
+
+def steps_failing_everything(stats: dict[str, Any]) -> list[str]:
+    """Steps that raised an error on each of their documents: a broken recipe, not bad pages."""
+    return [step["step"] for step in stats.get("steps", [])
+            if step["in"] > 0 and sum(step["errors"].values()) >= step["in"]]
 
 
 def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict], output_dir: str,
@@ -53,6 +60,8 @@ def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict]
         return EXIT_SHARDS_FAILED
     if not stats["invariant_ok"]:
         return EXIT_INVARIANT
+    if steps_failing_everything(stats):
+        return EXIT_STEP_FAILED
     return EXIT_OK
 
 
@@ -99,4 +108,7 @@ def print_summary(stats: dict[str, Any], resumed: list[str], out: TextIO) -> Non
                      "reads): a rerun fails the same way; fix or remove those files.")
     if not stats["invariant_ok"]:
         lines.extend(f"LEDGER MISMATCH {p}" for p in stats["invariant_problems"])
+    for step in steps_failing_everything(stats):
+        lines.append(f"STEP FAILED {step}: an error on every document it was given; its parameters or files "
+                     "cannot work (see the errors above); fix the recipe and rerun with --force")
     print("\n".join(lines), file=out)

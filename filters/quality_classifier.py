@@ -230,6 +230,15 @@ def classify_fasttext_hq_prob_enricher(page: dict, model_filename: str = REFEREN
     return [{**page, key: float(score)}]
 
 
+def check_classifier_step(model_filename: str = REFERENCE_MODEL, text_prep: str = "auto", **_unused) -> None:
+    """At recipe load: the model file exists and is a complete fastText model (walked, not loaded)."""
+    from filters.fasttext_model_file import read_model_facts
+
+    read_model_facts(resolve_model_path(model_filename))
+    normalize_flag(text_prep)
+
+
 OPERATORS = [
-    Operator("classify_fasttext_hq_prob_enricher", ENRICHER, classify_fasttext_hq_prob_enricher),
+    Operator("classify_fasttext_hq_prob_enricher", ENRICHER, classify_fasttext_hq_prob_enricher,
+             check=check_classifier_step),
 ]
