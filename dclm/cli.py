@@ -2,18 +2,23 @@
 
 Exit codes: 0 every shard done; 1 usage error (bad arguments, missing input,
 invalid recipe), nothing was processed; 2 some shards failed (named in the
-summary; a rerun retries only them); 3 the ledger does not add up (a bug);
+summary; a rerun retries only them), or the output could not be written (disk
+full, read-only); 3 the ledger does not add up (a bug);
 4 a step raised an error on every document it was given (a broken recipe).
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from typing import Optional
 
 from dclm import __version__
 from dclm.errors import UsageError
-from dclm.stage import EXIT_USAGE
+from dclm.stage import EXIT_SHARDS_FAILED, EXIT_USAGE
+
+# Errors of the storage, not of the command or the data.
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM})
 
 DESCRIPTION = """\
 DataComp-LM style pretraining-data curation.
@@ -38,12 +43,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def cpu_count(text: str) -> int:
+    """--num-cpus: a whole number of cores, at least 1 (Ray waits forever for a task on 0 cores)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of cores") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} cores: give at least 1")
+    return value
+
+
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("execution")
     group.add_argument("--ray-address", default=None, metavar="ADDR",
                        help="join a running Ray cluster (e.g. 'auto' or 'ray://head:10001'); "
                             "default: $RAY_ADDRESS, else start an embedded local runtime")
-    group.add_argument("--num-cpus", type=int, default=None, metavar="N",
+    group.add_argument("--num-cpus", type=cpu_count, default=None, metavar="N",
                        help="cores for the embedded runtime (default: all); ignored with --ray-address")
     group.add_argument("--force", action="store_true",
                        help="redo every shard even if its output and ledger exist")
@@ -72,6 +88,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     except UsageError as exc:
         print(f"dclm {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        if exc.errno not in OUTPUT_ERRNOS:
+            raise
+        # A full disk or a read-only output is the machine's state, not a bug: one line, and the
+        # shards not written are simply not there yet (writes are atomic), so a rerun resumes.
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"dclm {args.command}: error: cannot write{where}: {exc.strerror or exc}; free space or make the "
+              "output writable, then rerun the same command to resume", file=sys.stderr)
+        return EXIT_SHARDS_FAILED
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

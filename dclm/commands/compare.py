@@ -77,10 +77,12 @@ def register(subparsers, add_execution_options) -> None:
                         help="training and evaluation device (default: %(default)s: CUDA when available)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads for training (default: all cores)")
+    from dclm.cli import cpu_count
+
     group = parser.add_argument_group("execution")
     group.add_argument("--ray-address", default=None, metavar="ADDR",
                        help="curate on a running Ray cluster (default: $RAY_ADDRESS, else an embedded runtime)")
-    group.add_argument("--num-cpus", type=int, default=None, metavar="N",
+    group.add_argument("--num-cpus", type=cpu_count, default=None, metavar="N",
                        help="cores for the embedded runtime during curation (default: all)")
     group.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.set_defaults(handler=run)

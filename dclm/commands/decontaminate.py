@@ -70,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
     if not inputs:
         raise UsageError("no input shards")
     check_unique_names(inputs)
+    if args.output:
+        from dclm.output_location import check_output_apart
+
+        check_output_apart(args.output, inputs, args.input)
     only = sorted(set(args.only)) if args.only else None
     try:
         index, key = get_index(args.ngram, args.tasks, only)

@@ -176,6 +176,9 @@ def run(args: argparse.Namespace) -> int:
 
     method = build_method(args)
     inputs = resolve_document_inputs(args.input)
+    from dclm.output_location import check_output_apart
+
+    check_output_apart(args.output, inputs, args.input)
     if method.name == "minhash":
         from dedup.minhash_config import MinHashConfig
 

@@ -45,6 +45,9 @@ def register(subparsers, add_execution_options) -> None:
 def run(args: argparse.Namespace) -> int:
     kwargs = {"paths_prefix": args.paths_prefix} if args.paths_prefix else {}
     inputs = resolve_inputs(args.inputs, **kwargs)
+    from dclm.output_location import check_output_apart
+
+    check_output_apart(args.output, inputs, args.inputs)
     check_unique_names(inputs)
     params = {"extractor": args.extractor, "time_limit_s": args.time_limit, **output_format_param(args)}
     jobs = plan_jobs(inputs, args.output, params)

@@ -76,6 +76,9 @@ def _recipe_params(args: argparse.Namespace, recipe) -> dict:
 
 
 def _execute(stage: str, args, inputs: list[str], params: dict, work, recipe) -> int:
+    from dclm.output_location import check_output_apart
+
+    check_output_apart(args.output, inputs, args.input)
     check_unique_names(inputs)
     return run_recipe(stage, recipe, inputs, args.output, params, work, filter_shard,
                       ray_address=args.ray_address, num_cpus=args.num_cpus, progress=not args.no_progress,

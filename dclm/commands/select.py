@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if (args.where is None) == (args.top_fraction is None):
         raise UsageError("give exactly one of --where and --top-fraction")
     inputs = resolve_document_inputs(args.input)
+    from dclm.output_location import check_output_apart
+
+    check_output_apart(args.output, inputs, args.input)
     check_unique_names(inputs)
     if args.top_fraction is not None:
         from pipelines.top_fraction import select_top_fraction

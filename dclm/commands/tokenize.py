@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     inputs = resolve_document_inputs(args.input)
     if not inputs:
         raise UsageError("no Parquet shards in the inputs")
+    from dclm.output_location import check_output_apart
+
+    check_output_apart(args.output, inputs, args.input)
     progress = None if args.no_progress else (lambda name: print(f"tokenized {name}", file=sys.stderr))
     m = tokenize_to_dir(inputs, scale, args.output, force=args.force, progress=progress)
     state = "up to date" if m.get("up_to_date") else "written"
