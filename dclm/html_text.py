@@ -7,7 +7,9 @@ exact extraction, ``extract_plain_text(html, main_content=True)``) and
 
 Charset order: the HTTP ``Content-Type`` header, then the ``<meta>`` tag, then
 statistical detection (resiliparse's uchardet binding). Undecodable bytes are
-replaced, never fatal: a page with one bad byte is still a page.
+replaced, never fatal: a page with one bad byte is still a page. A decoding
+that is implausible for the bytes (NULs, or tags lost) falls back to another
+(``dclm.charset_check``).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Callable, Optional
 
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
+from dclm.charset_check import checked_decode
 from dclm.main_content import extract_bare, extract_main_content, extract_main_content_checked
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -40,7 +43,10 @@ def charset_from_content_type(content_type: Optional[str]) -> Optional[str]:
 
 def decode_html(payload: bytes, content_type: Optional[str] = None) -> str:
     encoding = charset_from_content_type(content_type) or detect_encoding(payload, from_html_meta=True)
-    return bytes_to_str(payload, encoding, errors="replace")
+    # A declared charset can decode cleanly and still be wrong (UTF-16 sent as utf-8, ASCII as
+    # utf-16): the text is checked against the bytes (dclm.charset_check).
+    return checked_decode(payload, encoding, lambda data, name: bytes_to_str(data, name, errors="replace"),
+                          lambda data: detect_encoding(data, from_html_meta=False))
 
 
 def _trafilatura(html: str) -> str:

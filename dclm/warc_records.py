@@ -68,6 +68,31 @@ class Malformed:
 ReadEvent = Union[Record, Malformed]
 
 
+def undo_transfer_codings(payload: bytes, transfer_encoding: Optional[str]) -> bytes:
+    """The body with its ``Transfer-Encoding`` compressions undone (warcio undoes only ``chunked``).
+
+    Output stops past MAX_PAYLOAD_BYTES + 1 bytes, so a small compressed body cannot
+    inflate without bound; a stream cut short (a truncated record) gives what it holds.
+    Raises ValueError for a coding that is not gzip or deflate, or a corrupt stream.
+    """
+    codings = [c.strip().lower() for c in (transfer_encoding or "").split(",")]
+    for coding in reversed([c for c in codings if c not in ("", "chunked", "identity")]):
+        if coding in ("gzip", "x-gzip"):
+            windows = (16 + zlib.MAX_WBITS,)
+        elif coding == "deflate":
+            windows = (zlib.MAX_WBITS, -zlib.MAX_WBITS)    # zlib-wrapped, as specified, or raw, as sent
+        else:
+            raise ValueError(f"Transfer-Encoding {coding!r} is not supported")
+        for index, window in enumerate(windows):
+            try:
+                payload = zlib.decompressobj(window).decompress(payload, MAX_PAYLOAD_BYTES + 1)
+                break
+            except zlib.error as exc:
+                if index == len(windows) - 1:
+                    raise ValueError(f"Transfer-Encoding {coding}: {exc}") from None
+    return payload
+
+
 def _to_record(rec, offset: int) -> Union[Record, Malformed]:
     http_status = None
     content_type = None
@@ -79,6 +104,8 @@ def _to_record(rec, offset: int) -> Union[Record, Malformed]:
         content_type = rec.http_headers.get_header("Content-Type")
     try:
         payload = rec.content_stream().read(MAX_PAYLOAD_BYTES + 1)
+        if rec.http_headers is not None:
+            payload = undo_transfer_codings(payload, rec.http_headers.get_header("Transfer-Encoding"))
     except Exception as exc:  # a broken chunked or gzip transfer encoding
         return Malformed(offset, f"payload unreadable: {type(exc).__name__}: {exc}")
     truncated = len(payload) > MAX_PAYLOAD_BYTES

@@ -85,7 +85,4 @@ def parameter_problems(op: Operator, kwargs: dict[str, Any]) -> list[str]:
         problem = _range_problem(name, value)
         if problem:
             problems.append(problem)
-    low, high = kwargs.get("min_length"), kwargs.get("max_length")
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)) and low > high:
-        problems.append(f"min_length {low!r} is greater than max_length {high!r}: no page could pass")
     return problems

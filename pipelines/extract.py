@@ -18,12 +18,13 @@ import time
 from typing import Iterator
 
 from dclm.executor import ShardJob
-from dclm.html_text import decode_html, get_checked_extractor
+from dclm.html_text import get_checked_extractor
 from dclm.ledger import ShardLedger, StepCounts
 from dclm.document_writers import open_document_writer
 from dclm.parquet_shards import CORE_SCHEMA
 from dclm.remote_retry import collect_retries
-from dclm.time_limit import DocumentTimeout, time_limit
+from dclm.page_worker import PageError, PageWorker
+from dclm.time_limit import DocumentTimeout
 from dclm.warc_records import Malformed, Record, iter_archive
 
 EXTRACT_STEP = "extract"
@@ -100,18 +101,29 @@ def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = 
                    time_limit_s: float = DEFAULT_TIME_LIMIT_S, max_bytes: int = MAX_HTML_BYTES) -> Iterator[dict]:
     """Documents of one archive, in file order, counting every record in the ledger."""
     counts: StepCounts = ledger.step(EXTRACT_STEP)
-    extract = get_checked_extractor(extractor)
+    get_checked_extractor(extractor)          # an unknown name fails here, before any record is read
     details = ledger.details
-    record_types = details.setdefault("record_types", {})
-    malformed = details.setdefault("malformed_records", [])
-    clipped = details.setdefault("clipped_records", [])
-    too_large = details.setdefault("too_large_records", [])
+    for key in ("record_types",):
+        details.setdefault(key, {})
+    for key in ("malformed_records", "clipped_records", "too_large_records"):
+        details.setdefault(key, [])
     details.setdefault("responses", 0)
     # Pages whose pruned text the default extractor's safety net replaced
     # (dclm.main_content): a share that grows says the pruning needs work.
     details.setdefault("extract_fallbacks", 0)
     details["extractor"] = extractor
     details["max_html_bytes"] = max_bytes
+    with PageWorker(extractor, time_limit_s) as pages:
+        yield from _extracted_events(url, source, counts, details, pages, time_limit_s, max_bytes)
+        if pages.peak_rss_mib:
+            details["page_worker_peak_rss_mib"] = max(details.get("page_worker_peak_rss_mib", 0),
+                                                      pages.peak_rss_mib)
+
+
+def _extracted_events(url: str, source: str, counts: StepCounts, details: dict, pages: PageWorker,
+                      time_limit_s: float, max_bytes: int) -> Iterator[dict]:
+    record_types, malformed = details["record_types"], details["malformed_records"]
+    clipped, too_large = details["clipped_records"], details["too_large_records"]
     for event in iter_archive(url):
         counts.docs_in += 1
         if isinstance(event, Malformed):
@@ -136,17 +148,15 @@ def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = 
             if event.rec_type == "conversion":
                 text = event.payload.decode("utf-8", errors="replace")
             else:
-                with time_limit(time_limit_s):
-                    html = decode_html(event.payload, event.content_type)
-                    text, fell_back = extract(html)
-                    details["extract_fallbacks"] += fell_back
+                text, fell_back = pages.extract(event.payload, event.content_type)
+                details["extract_fallbacks"] += fell_back
         except DocumentTimeout:
             counts.errors["extraction_timeout"] += 1
             malformed.append({"offset": event.offset, "reason": f"extraction took over {time_limit_s}s"})
             continue
-        except Exception as exc:  # a page the parser or extractor cannot handle
+        except PageError as exc:  # a page the parser or extractor cannot handle
             counts.errors["extraction_error"] += 1
-            malformed.append({"offset": event.offset, "reason": f"{type(exc).__name__}: {exc}"[:300]})
+            malformed.append({"offset": event.offset, "reason": str(exc)[:300]})
             continue
         finally:
             counts.seconds += time.perf_counter() - started

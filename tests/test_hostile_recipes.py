@@ -53,17 +53,17 @@ def test_case10_wrong_types_and_values_are_all_listed_before_any_work(tmp_path):
       model_filename: {not_a_model}
     - func: stop_word_filter
       count_unique: "yes"
-    - func: page_length_filter
-      length_type: word
-      min_length: 50
-      max_length: 10
+    - func: fineweb_short_line_filter
+      short_line_thr: 1.5
+      short_line_length: -3
 """)
     err = _usage_error(tmp_path, recipe)
     assert "step 1 (page_length_filter): min_length: expected a number, got 'abc'" in err
     assert "step 2 (random_sampling_filter): keep_probability: -5 is out of range (a fraction, from 0 to 1)" in err
     assert "step 3 (classify_fasttext_hq_prob_enricher):" in err and "not a fastText model" in err
     assert "step 4 (stop_word_filter): count_unique: expected true/false, got 'yes'" in err
-    assert "step 5 (page_length_filter): min_length 50 is greater than max_length 10" in err
+    assert "step 5 (fineweb_short_line_filter): short_line_thr: 1.5 is out of range (a fraction, from 0 to 1); " \
+           "short_line_length: -3 is out of range (it cannot be negative)" in err
 
 
 def test_case10_a_step_that_errors_on_every_document_makes_the_run_exit_4(ray_session, tmp_path):
