@@ -35,8 +35,13 @@ MAX_HTML_BYTES = 8 * 2**20
 TOO_LARGE = "too_large"
 
 
+# Peak RSS of each page worker this process has run (they parse the HTML, so they hold most of it).
+PAGE_WORKER_PEAKS: list[int] = []
+
+
 def worker_peak_rss_mib() -> int:
-    """This process's peak resident memory so far: a Ray worker's, over every shard it ran.
+    """This process's peak resident memory so far, plus the largest of its page workers' (they run
+    beside it): a Ray worker's, over every shard it ran.
 
     Read from VmHWM, not getrusage: Linux carries ru_maxrss across execve, so a
     process started by a large parent would report the parent's peak.
@@ -45,12 +50,12 @@ def worker_peak_rss_mib() -> int:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) // 1024
+                    return int(line.split()[1]) // 1024 + max(PAGE_WORKER_PEAKS, default=0)
     except OSError:
         pass
     import resource     # not Linux: the portable, possibly inherited figure
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024 + max(PAGE_WORKER_PEAKS, default=0)
 
 
 def size_cap(params: dict) -> int:
@@ -115,9 +120,7 @@ def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = 
     details["max_html_bytes"] = max_bytes
     with PageWorker(extractor, time_limit_s) as pages:
         yield from _extracted_events(url, source, counts, details, pages, time_limit_s, max_bytes)
-        if pages.peak_rss_mib:
-            details["page_worker_peak_rss_mib"] = max(details.get("page_worker_peak_rss_mib", 0),
-                                                      pages.peak_rss_mib)
+        PAGE_WORKER_PEAKS.append(pages.peak_rss_mib)
 
 
 def _extracted_events(url: str, source: str, counts: StepCounts, details: dict, pages: PageWorker,
