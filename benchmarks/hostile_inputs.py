@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the figures here (JSON)")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--memory", type=float, default=6.0, help="heap cap per case, GB")
+    parser.add_argument("--only", nargs="+", metavar="N", help="run these case numbers, merging into --out")
     parser.add_argument("--table", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="print the table")
     args = parser.parse_args()
     if args.table:
@@ -213,9 +214,11 @@ def main() -> None:
             print(f"| {case} | {cells[0]} | {cells[1]} |")
         return
     work = Path(tempfile.mkdtemp(prefix="dclm-hostile-"))
-    results = {}
+    results = json.loads(args.out.read_text()) if args.only and args.out and args.out.exists() else {}
     try:
         for case, case_args in build_cases(work).items():
+            if args.only and case.split()[0] not in args.only:
+                continue
             results[case] = measure(args.code.resolve(), case_args, args.timeout, args.memory, work)
             if case.startswith(("14", "15")) and (work / f"o{case.split()[0]}").is_dir():
                 texts = _texts(work / f"o{case.split()[0]}")

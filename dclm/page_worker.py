@@ -4,14 +4,18 @@ The SIGALRM limit (``dclm.time_limit``) only fires between Python bytecodes:
 resiliparse's C parser on 100,000 nested ``<div>``s ran 489 s under a 10 s
 limit. A process can always be killed, so each shard's pages go to one
 long-lived child (``python -m dclm.page_worker``), one at a time over a pipe.
-When a page is not done by the deadline, the child is killed, the page is
-counted as ``extraction_timeout``, and a fresh child takes the next page.
+Inside the child the SIGALRM limit still ends pages stuck in Python cheaply
+(the child replies ``("timeout", ...)`` and goes on); when a page is not done
+shortly after the deadline (``_GRACE_SECONDS``), the parser is stuck in C: the
+child is killed, the page is counted as ``extraction_timeout``, and a fresh
+child takes the next page.
 The child runs the same functions as before, so the documents are the same.
 
 Protocol: length-prefixed pickles, parent to child ``(payload, content_type)``,
-child to parent ``("ok", text, fell_back, peak_rss_mib)`` or ``("error",
-message, peak_rss_mib)``. The child announces itself with ``("ready",)`` after
-its imports, so start-up time never counts against a page.
+child to parent ``("ok", text, fell_back, peak_rss_mib)``, ``("error",
+message, peak_rss_mib)`` or ``("timeout", peak_rss_mib)``. The child announces
+itself with ``("ready",)`` after its imports, so start-up time never counts
+against a page.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from dclm.time_limit import DocumentTimeout
 
 _LENGTH = struct.Struct("<Q")
 _START_SECONDS = 120.0            # imports on a loaded machine; never counted against a page
+_GRACE_SECONDS = 0.5              # for the child's own alarm to fire before the parent kills it
 
 
 class PageError(Exception):
@@ -85,7 +90,8 @@ class PageWorker:
         package_root = str(Path(__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
                                                                          os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen([sys.executable, "-m", "dclm.page_worker", self.extractor],
+        self.process = subprocess.Popen([sys.executable, "-m", "dclm.page_worker", self.extractor,
+                                         str(self.seconds or 0)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         if _read_message(self.process.stdout.fileno(), time.monotonic() + _START_SECONDS) != ("ready",):
             self._stop()
@@ -104,7 +110,7 @@ class PageWorker:
         """(text, whether the safety net replaced it); DocumentTimeout past the limit, PageError on failure."""
         if self.process is None:
             self._start()
-        deadline = None if self.seconds is None else time.monotonic() + self.seconds
+        deadline = None if self.seconds is None else time.monotonic() + self.seconds + _GRACE_SECONDS
         try:
             _write_message(self.process.stdin, (payload, content_type))
             reply = _read_message(self.process.stdout.fileno(), deadline)
@@ -117,6 +123,8 @@ class PageWorker:
             self.restarts += 1
             raise DocumentTimeout()
         self.peak_rss_mib = max(self.peak_rss_mib, reply[-1])
+        if reply[0] == "timeout":
+            raise DocumentTimeout()
         if reply[0] == "error":
             raise PageError(reply[1])
         return reply[1], reply[2]
@@ -148,9 +156,10 @@ def _peak_rss_mib() -> int:
     return 0
 
 
-def _serve(extractor: str) -> None:
+def _serve(extractor: str, seconds: float) -> None:
     """The child's loop: one page in, one reply out, until the parent closes the pipe."""
     from dclm.html_text import decode_html, get_checked_extractor
+    from dclm.time_limit import time_limit
 
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)                   # anything a library prints goes to stderr, never into the protocol
@@ -163,12 +172,15 @@ def _serve(extractor: str) -> None:
             return
         payload, content_type = pickle.loads(requests.read(_LENGTH.unpack(head)[0]))
         try:
-            text, fell_back = extract(decode_html(payload, content_type))
+            with time_limit(seconds):
+                text, fell_back = extract(decode_html(payload, content_type))
             reply = ("ok", text, fell_back, _peak_rss_mib())
+        except DocumentTimeout:
+            reply = ("timeout", _peak_rss_mib())
         except Exception as exc:   # a page the parser or extractor cannot handle
             reply = ("error", f"{type(exc).__name__}: {exc}"[:300], _peak_rss_mib())
         _write_message(replies, reply)
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1])
+    _serve(sys.argv[1], float(sys.argv[2]))

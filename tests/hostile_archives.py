@@ -58,9 +58,17 @@ def pax_digits(path: Path, digits: int) -> Path:
     return write(path, member("././@PaxHeader", body, b"x") + member("submission.json", b"{}") + END)
 
 
-def long_name_claim(path: Path, claimed: int = 256 << 20, sent: int = 1 << 20) -> Path:
-    """Case 2: a GNU long-name header claiming ``claimed`` bytes, followed by ``sent`` bytes of name."""
-    return write(path, header("././@LongLink", claimed, b"L") + b"a" * sent)
+def long_name_claim(path: Path, claimed: int = 256 << 20) -> Path:
+    """Case 2: a GNU long-name header claiming ``claimed`` bytes, and all of them: 256 MiB gzip to ~255 KB."""
+    chunk = b"a" * (16 << 20)
+    with open(path, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, compresslevel=9) as stream:
+        stream.write(header("././@LongLink", claimed, b"L"))
+        left = claimed
+        while left:
+            stream.write(chunk[:min(left, len(chunk))])
+            left -= min(left, len(chunk))
+        stream.write(bytes(-claimed % BLOCK) + header("x.json", 0) + END)
+    return path
 
 
 def zero_filled_json(path: Path, size: int = 1 << 30) -> Path:

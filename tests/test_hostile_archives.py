@@ -47,6 +47,7 @@ def test_case1_digits_under_the_header_limit_are_refused_too(tmp_path):
 
 def test_case2_a_long_name_claiming_256mib_is_refused_from_its_header(tmp_path):
     archive = hostile.long_name_claim(tmp_path / "longname.tar.gz")
+    assert archive.stat().st_size < 400_000                 # 256 MiB of name in ~255 KB
     out, elapsed = _refusal(archive)
     assert elapsed < 5 and len(out) < 1000, out
     assert "'L' metadata header of 268,435,456 bytes" in out

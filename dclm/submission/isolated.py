@@ -33,6 +33,7 @@ from dclm.submission.validate import Result, validate
 
 _EXIT_MEMORY, _EXIT_CRASH = 3, 4
 _MAX_REPLY = 256 << 20
+_TOO_LONG = b"\0"                  # a reply past _MAX_REPLY: the child is stopped, its result refused
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def _child(fd: int, path: str, known_scales: Optional[dict], limits: Limits, wor
 
 
 def _read_reply(fd: int, deadline: float) -> Optional[bytes]:
-    """The child's whole reply, or None when the deadline passes first."""
+    """The child's whole reply; None when the deadline passes first, _TOO_LONG past _MAX_REPLY bytes."""
     chunks, size = [], 0
     while True:
         left = deadline - time.monotonic()
@@ -116,7 +117,7 @@ def _read_reply(fd: int, deadline: float) -> Optional[bytes]:
             return b"".join(chunks)
         size += len(chunk)
         if size > _MAX_REPLY:
-            return b""
+            return _TOO_LONG
         chunks.append(chunk)
 
 
@@ -158,13 +159,16 @@ def validate_isolated(path: "str | os.PathLike", known_scales: Optional[dict] = 
         os.close(write_fd)
         write_fd = -1
         reply = _read_reply(read_fd, time.monotonic() + worker.seconds)
-        if reply is None:
+        if reply is None or reply is _TOO_LONG:
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         pid = None
         if reply is None:
             return Result(source, problems=[f"{source}: validation did not finish within {worker.seconds:g} s "
                                             "(time limit); refused"])
+        if reply is _TOO_LONG:
+            return Result(source, problems=[f"{source}: the validator's report is over {_MAX_REPLY:,} bytes; "
+                                            "refused"])
         return _outcome(source, status, reply, worker)
     finally:
         if pid is not None:             # interrupted (SIGTERM, Ctrl-C): the child must not outlive us
