@@ -75,32 +75,45 @@ def _run(code: Path, args: list[str], timeout: float, memory_gb: float, cwd: Pat
     process = subprocess.Popen([sys.executable, *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, preexec_fn=cap)
     try:
-        out, _ = process.communicate(timeout=timeout)
-        timed_out = False
+        out, _ = process.communicate(timeout=timeout + 60)      # the wrapper stops the case at ``timeout``
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, 9)
         out, _ = process.communicate()
-        timed_out = True
     elapsed = time.perf_counter() - began
     lines = out.decode("utf-8", "replace").strip().splitlines()
     peak = [int(line.split()[1]) for line in lines if line.startswith("PEAK_RSS_MIB ")]
-    lines = [line for line in lines if not line.startswith("PEAK_RSS_MIB ")]
+    timed_out = any(line.endswith("TIMED_OUT") for line in lines)     # a progress bar may precede it
+    lines = [line.removesuffix("TIMED_OUT") for line in lines if not line.startswith("PEAK_RSS_MIB ")]
+    lines = [line for line in lines if line]
     return {"seconds": round(elapsed, 2), "timed_out": timed_out, "exit": process.returncode,
             "traceback": any(line.startswith("Traceback") for line in lines), "peak_mib": peak[0] if peak else None,
             "tail": lines[-1][:160] if lines else ""}
 
 
-def _peak_wrapper(args: list[str]) -> list[str]:
-    """Run ``args`` under a tiny Python parent that reports the child's peak RSS from wait4."""
-    program = ("import os, sys, json\npid = os.fork()\nif pid == 0:\n    os.execv(sys.executable, [sys.executable] + "
-               "json.loads(sys.argv[1]))\n_, status, usage = os.wait4(pid, 0)\n"
-               "print('PEAK_RSS_MIB', usage.ru_maxrss // 1024)\n"
-               "sys.exit(os.waitstatus_to_exitcode(status))\n")
-    return ["-c", program, json.dumps(args)]
+_WRAPPER = """
+import json, os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.setpgid(0, 0)
+    os.execv(sys.executable, [sys.executable] + json.loads(sys.argv[1]))
+def stop(signum, frame):
+    print("TIMED_OUT", flush=True)
+    os.killpg(pid, signal.SIGKILL)
+signal.signal(signal.SIGALRM, stop)
+signal.setitimer(signal.ITIMER_REAL, float(sys.argv[2]))
+_, status, usage = os.wait4(pid, 0)
+print("PEAK_RSS_MIB", usage.ru_maxrss // 1024, flush=True)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def _peak_wrapper(args: list[str], timeout: float) -> list[str]:
+    """Run ``args`` under a small parent that stops it at ``timeout`` and reports its peak RSS (wait4)."""
+    return ["-c", _WRAPPER, json.dumps(args), str(timeout)]
 
 
 def measure(code: Path, args: list[str], timeout: float, memory_gb: float, cwd: Path, env_extra=None) -> dict:
-    return _run(code, _peak_wrapper(args), timeout, memory_gb, cwd, env_extra)
+    return _run(code, _peak_wrapper(args, timeout), timeout, memory_gb, cwd, env_extra)
 
 
 def _warc(path: Path, pages: list[tuple[bytes, list[tuple[str, str]]]]) -> Path:
@@ -152,6 +165,9 @@ def build_cases(work: Path) -> dict[str, list[str]]:
     _warc(work / "charset.warc.gz", [(normal.decode().encode("utf-16-le"), html),
                                      (normal + b" " * (len(normal) % 2), [("Content-Type", "text/html; charset=utf-16")])])
     run = ["-c", CLI, "run"]
+    # Case 17's X: an extraction made by this checkout's code (the same format before and after the fix).
+    subprocess.run([sys.executable, "-c", CLI, "extract", sample, "--output", str(work / "x"), "--num-cpus", "1",
+                    "--no-progress"], env={**os.environ, "PYTHONPATH": str(REPO)}, check=True, capture_output=True)
     return {
         "1 pax header of 200,000 digits": lb + [str(hostile.pax_digits(work / "digits.tar.gz", 200_000))],
         "2 GNU long name claiming 256 MiB": lb + [str(hostile.long_name_claim(work / "longname.tar.gz"))],
@@ -177,9 +193,18 @@ def build_cases(work: Path) -> dict[str, list[str]]:
                                                 "--output", str(work / "o15"), "--num-cpus", "1"],
         "16 --num-cpus 0": ["-c", CLI, "extract", sample, "--output", str(work / "o16"), "--num-cpus", "0"],
         "17 filter --input X --output X --force": ["-c", CLI, "filter", "--recipe", "raw", "--input",
-                                                   str(work / "o11"), "--output", str(work / "o11"), "--force",
+                                                   str(work / "x"), "--output", str(work / "x"), "--force",
                                                    "--num-cpus", "1"],
     }
+
+
+def _digest(folder: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.parquet")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _texts(folder: Path) -> list[str]:
@@ -206,25 +231,29 @@ def main() -> None:
                 if figures is None:
                     cells.append("n/a")
                     continue
-                seconds = f"> {figures['seconds']:.0f} s (killed)" if figures["timed_out"] else \
+                seconds = f"> {figures['seconds']:.0f} s (stopped)" if figures["timed_out"] else \
                     f"{figures['seconds']:.1f} s"
                 peak = f"{figures['peak_mib']:,} MiB" if figures["peak_mib"] else "n/a"
+                peak = f"≥ {peak} when stopped" if figures["timed_out"] else peak
+                note = figures.get("note", "").replace("|", "\\|")
                 cells.append(f"{seconds}, {peak}, exit {figures['exit']}"
-                             + (", traceback" if figures["traceback"] else "") + f"; {figures.get('note', '')}")
+                             + (", traceback" if figures["traceback"] else "") + (f"; {note}" if note else ""))
             print(f"| {case} | {cells[0]} | {cells[1]} |")
         return
     work = Path(tempfile.mkdtemp(prefix="dclm-hostile-"))
     results = json.loads(args.out.read_text()) if args.only and args.out and args.out.exists() else {}
     try:
-        for case, case_args in build_cases(work).items():
+        cases = build_cases(work)
+        x_before = _digest(work / "x")
+        for case, case_args in cases.items():
             if args.only and case.split()[0] not in args.only:
                 continue
             results[case] = measure(args.code.resolve(), case_args, args.timeout, args.memory, work)
             if case.startswith(("14", "15")) and (work / f"o{case.split()[0]}").is_dir():
                 texts = _texts(work / f"o{case.split()[0]}")
-                results[case]["note"] = " | ".join(repr(t[:40]) for t in texts) or "no document"
+                results[case]["note"] = " / ".join(ascii(t[:40]) for t in texts) or "no document"
             elif case.startswith("17"):
-                results[case]["note"] = f"{len(list((work / 'o11').glob('*.parquet')))} shards left in X"
+                results[case]["note"] = "X " + ("unchanged" if _digest(work / "x") == x_before else "overwritten")
             print(case, results[case], flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -142,8 +142,13 @@ def iter_jsonl(url: str, fmt: str, notes: InputNotes) -> Iterator[dict[str, Any]
 
 
 def iter_documents(url: str, notes: Optional[InputNotes] = None, fmt: Optional[str] = None,
-                   columns: Optional[list[str]] = None) -> Iterator[dict[str, Any]]:
-    """The documents of a Parquet or JSONL shard, streamed, with ``id`` and ``url`` filled in."""
+                   columns: Optional[list[str]] = None, batch_size: Optional[int] = None
+                   ) -> Iterator[dict[str, Any]]:
+    """The documents of a Parquet or JSONL shard, streamed, with ``id`` and ``url`` filled in.
+
+    ``batch_size``: Parquet rows decoded at a time (default ``parquet_shards.ROWS_PER_BATCH``); fewer
+    bound the memory of a shard whose rows may be of any length.
+    """
     from dclm.parquet_shards import iter_rows
 
     notes = notes if notes is not None else InputNotes()
@@ -156,7 +161,9 @@ def iter_documents(url: str, notes: Optional[InputNotes] = None, fmt: Optional[s
         yield from iter_jsonl(url, fmt, notes)
         return
     source = posixpath.basename(url)
-    for number, row in enumerate(iter_rows(url, columns=columns), start=1):
+    rows = iter_rows(url, columns=columns) if batch_size is None else \
+        iter_rows(url, columns=columns, batch_size=batch_size)
+    for number, row in enumerate(rows, start=1):
         notes.lines += 1
         document = normalize_document(row, source, number, notes)
         if document is not None:

@@ -71,8 +71,9 @@ def _file_sha256(url: str) -> str:
     return digest.hexdigest()
 
 
-def _encoded_documents(url: str, tokenizer, eos: int, stats: dict,
-                       text_budget: Optional[int] = None) -> Iterator[list[int]]:
+def _encoded_documents(url: str, tokenizer, eos: int, stats: dict, text_budget: Optional[int] = None,
+                       rows_per_read: int = ENCODE_BATCH, chars_per_encode: int = ENCODE_BATCH_CHARS
+                       ) -> Iterator[list[int]]:
     """Each non-empty document's token ids with EOS appended, read and encoded a batch at a time.
 
     ``text_budget``: stop with TextBudgetExceeded once the documents' characters pass it.
@@ -81,7 +82,7 @@ def _encoded_documents(url: str, tokenizer, eos: int, stats: dict,
 
     batch: list[str] = []
     batch_chars = 0
-    for row in iter_documents(url, columns=["text"]):
+    for row in iter_documents(url, columns=["text"], batch_size=rows_per_read):
         stats["rows"] += 1
         text = row.get("text")
         if not text:
@@ -93,7 +94,7 @@ def _encoded_documents(url: str, tokenizer, eos: int, stats: dict,
             raise TextBudgetExceeded(stats["characters"])
         batch.append(text)
         batch_chars += len(text)
-        if len(batch) >= ENCODE_BATCH or batch_chars >= ENCODE_BATCH_CHARS:
+        if len(batch) >= ENCODE_BATCH or batch_chars >= chars_per_encode:
             for encoding in tokenizer.encode_batch(batch, add_special_tokens=False):
                 yield encoding.ids + [eos]
             batch, batch_chars = [], 0
@@ -113,9 +114,11 @@ def tokenize_shard(url: str, tokenizer, eos: int, dtype: np.dtype) -> tuple[np.n
 
 
 def count_shard_tokens(url: str, tokenizer, eos: int, text_budget: Optional[int] = None) -> dict:
-    """What ``tokenize_shard`` counts (rows, documents, empty, tokens), holding one batch of tokens at a time."""
+    """What ``tokenize_shard`` counts (rows, documents, empty, tokens), holding one small batch at a time:
+    32 rows read, about 1 MiB of text encoded (an untrusted shard's rows can be of any length)."""
     stats = {"rows": 0, "documents": 0, "empty": 0, "tokens": 0}
-    for ids in _encoded_documents(url, tokenizer, eos, stats, text_budget):
+    for ids in _encoded_documents(url, tokenizer, eos, stats, text_budget, rows_per_read=32,
+                                  chars_per_encode=1 << 20):
         stats["tokens"] += len(ids)
     stats.pop("characters", None)
     return stats
