@@ -94,8 +94,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         # A full disk or a read-only output is the machine's state, not a bug: one line, and the
         # shards not written are simply not there yet (writes are atomic), so a rerun resumes.
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"dclm {args.command}: error: cannot write{where}: {exc.strerror or exc}; free space or make the "
-              "output writable, then rerun the same command to resume", file=sys.stderr)
+        print(f"dclm {args.command}: error: {exc.strerror or exc}{where}; free space or make the output "
+              "writable, then rerun the same command to resume", file=sys.stderr)
         return EXIT_SHARDS_FAILED
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
