@@ -210,7 +210,8 @@ def _digest(folder: Path) -> str:
 def _texts(folder: Path) -> list[str]:
     import pyarrow.parquet as pq
 
-    return [row for path in sorted(folder.glob("*.parquet")) for row in pq.read_table(path)["text"].to_pylist()]
+    documents = folder / "data" if (folder / "data").is_dir() else folder       # the layout since issue 13
+    return [row for path in sorted(documents.glob("*.parquet")) for row in pq.read_table(path)["text"].to_pylist()]
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import SAMPLE_DIR, invoke_cli
 from dclm.errors import UsageError
+from dclm.output_layout import stats_path
 from dclm.recipe import load_recipe
 
 
@@ -76,7 +77,7 @@ def test_case10_a_step_that_errors_on_every_document_makes_the_run_exit_4(ray_se
     result = invoke_cli("run", recipe, "--input", SAMPLE_DIR, "--output", tmp_path / "out")
     assert result.code == 4, result
     assert "STEP FAILED 02_classify_fasttext_hq_prob_enricher" in result.out
-    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    stats = json.loads(Path(stats_path(str(tmp_path / "out"))).read_text())
     assert stats["documents_out"] == 0 and stats["shards_failed"] == {}
 
 
@@ -85,7 +86,7 @@ def test_case11_a_recipe_without_source_runs(ray_session, tmp_path):
     assert load_recipe(str(recipe)).source is None
     result = invoke_cli("run", recipe, "--input", SAMPLE_DIR, "--output", tmp_path / "out")
     assert result.code == 0, result
-    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    stats = json.loads(Path(stats_path(str(tmp_path / "out"))).read_text())
     assert stats["shards_failed"] == {} and stats["documents_out"] > 0
 
 

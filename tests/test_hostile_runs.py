@@ -37,7 +37,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("output", ["same", "inside", "dotted", "parent"])
 def test_case17_an_output_that_is_or_is_inside_an_input_is_refused_even_with_force(extracted, tmp_path, output):
     before = _snapshot(extracted)
-    target = {"same": extracted, "inside": extracted / "filtered", "dotted": extracted / "ledger" / "..",
+    target = {"same": extracted, "inside": extracted / "filtered", "dotted": extracted / "data" / "..",
               "parent": extracted.parent}[output]
     for command in (["filter", "--recipe", "raw", "--input", extracted], ["select", "--input", extracted,
                                                                           "--where", "true"]):
