@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 from dclm.executor import plan_jobs
 from dclm.inputs import resolve_document_inputs
-from dclm.output_layout import work_dir
+from dclm.output_layout import stats_path, work_dir
 from dclm.recipe_stats import write_recipe_stats
 from dclm.recipe import Recipe, RecipeStep, is_global
 from dclm.stage import EXIT_OK, run_stage
@@ -117,7 +117,11 @@ def _run_segments(stage: str, recipe: Recipe, inputs: list[str], output_dir: str
             return code
         if not last:
             shards = resolve_document_inputs([target])
-    write_recipe_stats(output_dir, targets, [f"{n:02d}_{s.label}" for n, s in enumerate(segments, start=1)])
+    combined = write_recipe_stats(output_dir, targets,
+                                  [f"{n:02d}_{s.label}" for n, s in enumerate(segments, start=1)])
+    print(f"\nrecipe {recipe.name}: {combined['documents_in']} in, {combined['documents_out']} out, over "
+          f"{len(segments)} segments in {combined['wall_seconds']:.1f} s; every step's counts: "
+          f"{stats_path(output_dir)}")
     return EXIT_OK
 
 
