@@ -242,6 +242,10 @@ def _iterate_whole_gzip_stream(fh: BinaryIO, skip: int) -> Iterator[ReadEvent]:
                         f"{type(exc).__name__} in single-stream gzip: {exc}")
 
 
+def _drop_invented_id(record: Record) -> None:
+    record.headers = [(key, value) for key, value in record.headers if key.lower() != "warc-record-id"]
+
+
 def iter_archive(url: str) -> Iterator[ReadEvent]:
     """Every record and every damaged stretch of one WARC/ARC file, in file order.
 
@@ -261,10 +265,15 @@ def iter_archive(url: str) -> Iterator[ReadEvent]:
             raise ShardError(f"{url}: not a WARC/ARC file (it starts with {head[:40]!r})")
         produced = 0
         events: list[Malformed] = []
+        # warcio gives each ARC record a fresh random WARC-Record-ID on every
+        # read; without it, a document's id is its file and offset, the same each run.
+        from_arc = head.startswith(b"filedesc://")
         try:
             for event in _iterate_from(fh, 0, gzipped):
                 if isinstance(event, Record):
                     produced += 1
+                    if from_arc:
+                        _drop_invented_id(event)
                     # Damage before the first good record is only known to be
                     # damage (not a wrong file type) once a record follows it.
                     yield from events
@@ -277,6 +286,8 @@ def iter_archive(url: str) -> Iterator[ReadEvent]:
             events.clear()
             for event in _iterate_whole_gzip_stream(fh, produced):
                 produced += isinstance(event, Record)
+                if from_arc and isinstance(event, Record):
+                    _drop_invented_id(event)
                 yield event
         if produced == 0:
             reason = events[0].reason if events else "no record found"

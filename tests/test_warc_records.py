@@ -109,3 +109,14 @@ def test_damage_inside_a_gzip_member_is_skipped_to_the_next_member(tmp_path, cor
     records, damaged = _read(broken)
     assert len(damaged) == 1 and damaged[0].offset == target
     assert sum(records.values()) == len(offsets) - 1
+
+
+def test_arc_records_get_the_same_ids_on_every_read(corpus):
+    from dclm.ledger import ShardLedger
+    from pipelines.extract import iter_extracted
+
+    arc = corpus / "torture" / "warcio-example.arc.gz"
+    runs = [[d["id"] for d in iter_extracted(str(arc), arc.name, ShardLedger("s", "t", str(arc), ""))]
+            for _ in range(2)]
+    assert runs[0] and runs[0] == runs[1]
+    assert all(doc_id.startswith("warcio-example.arc.gz@") for doc_id in runs[0])
