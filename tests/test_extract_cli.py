@@ -166,3 +166,14 @@ def test_help_explains_and_bad_flags_exit_1():
         assert words in help_text
     bad = subprocess.run([sys.executable, "-m", "dclm.cli", "extract"], capture_output=True, text=True)
     assert bad.returncode != 0 and "required" in bad.stderr
+
+
+def test_input_option_and_positional_inputs_are_the_same(tmp_path, run_cli):
+    sample = SAMPLE_DIR / "CC-MAIN-2020-34-sample.warc.gz"
+    assert run_cli("extract", sample, "--output", tmp_path / "positional").code == 0
+    assert run_cli("extract", "--input", sample, "--output", tmp_path / "option").code == 0
+    assert run_cli("extract", "-i", sample, "-o", tmp_path / "short").code == 0
+    digests = [_digests(tmp_path / name) for name in ("positional", "option", "short")]
+    assert digests[0] == digests[1] == digests[2] and digests[0]
+    none = run_cli("extract", "--output", tmp_path / "none")
+    assert none.code == 1 and "no input" in none.err

@@ -20,8 +20,15 @@ fixed value (quality_filter threshold) or a top fraction of the whole run
   score            Parquet shards -> the same shards with a score column
   build-reference  rebuild filters/models/quality_reference.ftz offline (AlpacaEval
                    answers vs. the blog pool after the refinedweb heuristics)
+
+  dclm classifier score --input out/refinedweb --output out/scored
 """
 TRAIN_DESCRIPTION = """\
+Train a fastText classifier that tells positives (__label__hq) from negatives
+(__label__cc), and write it with a card of its held-out metrics.
+
+  dclm classifier train --positive hq.jsonl --negative out/refinedweb --output models/mine.bin
+
 Inputs are files or directories: Parquet (a 'text' column), JSONL (a 'text'
 field) or plain text (one document per blank-line-separated block); in a
 dclm stage's output folder only its data/ shards are read.
@@ -86,13 +93,26 @@ def _add_train(commands) -> None:
     p.set_defaults(handler=run_train)
 
 
+SCORE_DESCRIPTION = """\
+Score every document of Parquet or JSONL shards with a fastText quality
+classifier (one Ray task per shard) and write them again with a float64
+column KEY. The model used is printed; without --model it is the shipped
+reference model (filters/models/quality_reference.md says how it was made).
+
+  dclm classifier score --input out/refinedweb --output out/scored
+  dclm classifier score --model models/mine.bin --input out/refinedweb --output out/scored
+"""
+
+
 def _add_score(commands, add_execution_options) -> None:
-    from filters.quality_classifier import DEFAULT_KEY
+    from filters.quality_classifier import DEFAULT_KEY, REFERENCE_MODEL
 
     p = commands.add_parser("score", help="add a P(hq) column to documents (Parquet or JSONL)",
-                            description="Score every document of Parquet or JSONL shards (one Ray task per "
-                                        "shard) and write them with a float64 column KEY.")
-    p.add_argument("--model", required=True, help="fastText model (a path or a name in filters/models)")
+                            description=SCORE_DESCRIPTION,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=REFERENCE_MODEL,
+                   help="fastText model: a path or a name in filters/models (default: the shipped "
+                        "reference model, %(default)s)")
     p.add_argument("--input", nargs="+", required=True, metavar="INPUT",
                    help="Parquet or JSONL shards: files, globs, directories or a stage's output folder")
     p.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory")
@@ -226,7 +246,10 @@ def run_score(args: argparse.Namespace) -> int:
     prep_from = "--text-prep" if normalize is not None else model.text_prep_from
     if normalize is None:
         normalize = model.text_prep == "normalize"
-    params = {"model": model.path, "model_sha256": _sha256(model.path), "key": args.key,
+    digest = _sha256(model.path)
+    print(f"scoring with {model.path} (sha256 {digest[:12]}, text preparation "
+          f"{'normalize' if normalize else 'dclm'}, from {prep_from})")
+    params = {"model": model.path, "model_sha256": digest, "key": args.key,
               "overwrite": args.overwrite, "normalize": normalize, "text_prep_from": prep_from,
               **output_format_param(args)}
     jobs = plan_jobs(inputs, args.output, params)

@@ -37,6 +37,9 @@ under OUTPUT/.dclm/phases/ (deleted once every shard is written). A rerun after
 an interruption reuses that result when the inputs and parameters are the
 same, writes only the shards that are missing (the result is deterministic),
 and leaves a complete output directory alone.
+
+  dclm dedup minhash --input out/extracted --output out/minhash
+  dclm dedup METHOD --help     (each method's options)
 """
 
 
@@ -66,13 +69,60 @@ def _fraction_or_off(text: str) -> float | None:
     return _fraction(text)
 
 
+MINHASH_DESCRIPTION = """\
+Remove near-duplicate documents across all shards: word n-gram MinHash
+signatures, LSH bands to find candidate pairs, a signature check of each pair
+(--verify-threshold), connected components, and one survivor per cluster
+(--keep); a member is removed only if its signature matches the survivor's
+(--keeper-threshold). Prints the S-curve of the chosen bands x rows first.
+
+  dclm dedup minhash --input out/extracted --output out/minhash
+  dclm dedup minhash --input out/run --output out/minhash --threshold 0.8 --annotate
+"""
+EXACT_DESCRIPTION = """\
+Remove documents whose text is identical to an earlier one after
+normalization (NFKC, case folding, white space folded; --raw compares bytes).
+The first occurrence in shard-name order, then row order, is kept.
+
+  dclm dedup exact --input out/extracted --output out/exact
+"""
+URL_DESCRIPTION = """\
+Remove documents whose URL equals an earlier one's after C4-style
+normalization. The first occurrence in shard-name order, then row order, is kept.
+
+  dclm dedup url --input out/extracted --output out/url
+"""
+BFF_DESCRIPTION = """\
+DCLM-Baseline's Bloom-filter dedup: paragraphs whose n-grams were mostly seen
+earlier are removed, and so are whole documents whose n-grams were mostly
+seen (--threshold). Shards are read in name order, so the first occurrence
+survives.
+
+  dclm dedup bff --input out/run --output out/bff
+  dclm dedup bff --input out/run --output out/bff --groups 4 --annotate
+"""
+TEXT_COLUMN_HELP = "column that holds the document text (default: text)"
+
+
+def _method_parser(methods, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+    return methods.add_parser(name, help=help_text, description=description + "\n" + OUTPUT_NOTE,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+OUTPUT_NOTE = """\
+Writes OUTPUT/data/<shard>.parquet (kept), OUTPUT/.dclm/dropped/<shard>.parquet
+(removed, with the reason), OUTPUT/.dclm/ledger/<shard>.json and
+OUTPUT/.dclm/stats.json; see `dclm dedup --help` for what all methods share.
+"""
+
+
 def register(subparsers, add_execution_options) -> None:
     dedup = subparsers.add_parser("dedup", help="remove duplicates across all shards",
                                   description=DESCRIPTION,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     methods = dedup.add_subparsers(dest="method", metavar="METHOD", required=True)
 
-    mh = methods.add_parser("minhash", help="MinHash-LSH near-duplicate removal")
+    mh = _method_parser(methods, "minhash", "MinHash-LSH near-duplicate removal", MINHASH_DESCRIPTION)
     mh.add_argument("--ngram", type=int, default=5, help="words per shingle (default: 5)")
     mh.add_argument("--num-bands", type=int, default=None, help="LSH bands b (default: 14)")
     mh.add_argument("--rows-per-band", type=int, default=None, help="hashes per band r (default: 8)")
@@ -97,13 +147,13 @@ def register(subparsers, add_execution_options) -> None:
                          f"still failing are kept (default: {DEFAULT_KEEPER_ROUNDS})")
     mh.add_argument("--seed", type=int, default=1, help="hash seed (default: 1)")
     mh.add_argument("--fold-digits", action="store_true", help="treat all digits as 0")
-    mh.add_argument("--text-column", default="text")
+    mh.add_argument("--text-column", default="text", help=TEXT_COLUMN_HELP)
     mh.add_argument("--annotate", action="store_true",
                     help="keep every document; add minhash_cluster (survivor id) and minhash_keep")
     _common(mh, add_execution_options)
     mh.set_defaults(handler=run)
 
-    ex = methods.add_parser("exact", help="exact duplicates of the normalized text")
+    ex = _method_parser(methods, "exact", "exact duplicates of the normalized text", EXACT_DESCRIPTION)
     ex.add_argument("--column", default="text", help="column to compare (default: text)")
     ex.add_argument("--raw", action="store_true", help="compare byte for byte, no normalization")
     ex.add_argument("--annotate", action="store_true",
@@ -111,14 +161,14 @@ def register(subparsers, add_execution_options) -> None:
     _common(ex, add_execution_options)
     ex.set_defaults(handler=run)
 
-    url = methods.add_parser("url", help="duplicate URLs (C4-style normalization)")
+    url = _method_parser(methods, "url", "duplicate URLs (C4-style normalization)", URL_DESCRIPTION)
     url.add_argument("--column", default="url", help="URL column (default: url)")
     url.add_argument("--annotate", action="store_true",
                      help="keep every document; add url_duplicate_of (kept id, or null)")
     _common(url, add_execution_options)
     url.set_defaults(handler=run)
 
-    bff = methods.add_parser("bff", help="DCLM's Bloom-filter paragraph + document dedup")
+    bff = _method_parser(methods, "bff", "DCLM's Bloom-filter paragraph + document dedup", BFF_DESCRIPTION)
     bff.add_argument("--ngram", type=int, default=13, help="tokens per n-gram (default: 13)")
     bff.add_argument("--min-ngram", type=int, default=None,
                      help="paragraphs with fewer tokens are never removed (default: --ngram)")
@@ -129,7 +179,7 @@ def register(subparsers, add_execution_options) -> None:
                      help="Bloom filter false-positive rate per n-gram (default: 1e-4)")
     bff.add_argument("--groups", type=int, default=1,
                      help="independent filters, shard i in group i mod G (default: 1, one filter)")
-    bff.add_argument("--text-column", default="text")
+    bff.add_argument("--text-column", default="text", help=TEXT_COLUMN_HELP)
     bff.add_argument("--annotate", action="store_true",
                      help="keep every document unchanged; add bff_duplicate, "
                           "bff_removed_paragraphs, bff_seen_ngram_fraction")

@@ -52,7 +52,13 @@ def register(subparsers, add_execution_options) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: %(default)s)")
     parser.add_argument("--allow-partial", action="store_true",
                         help="evaluate the latest checkpoint of a run that has not finished")
-    add_execution_options(parser)
+    # Not the shared execution options: evaluation runs in this process, not on Ray.
+    group = parser.add_argument_group("execution")
+    group.add_argument("--num-cpus", type=int, default=None, metavar="N",
+                       help="CPU threads for the model (default: PyTorch's choice)")
+    group.add_argument("--force", action="store_true",
+                       help="evaluate again even if a report for these weights, set and exclusions exists")
+    group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run)
 
 

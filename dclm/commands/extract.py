@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from dclm.commands.output_options import add_output_format, output_format_param
+from dclm.errors import UsageError
 from dclm.html_text import EXTRACTORS
 from dclm.inputs import check_unique_names, resolve_inputs
 from dclm.executor import plan_jobs
@@ -20,13 +21,19 @@ INPUT may be a file, a directory, a glob, or a Common Crawl warc.paths(.gz)
 listing, locally or at any fsspec URL (s3://, gs://, https://). Damaged records
 are counted with their byte offsets in OUTPUT/.dclm/ledger/<shard>.json and skipped;
 a file that is not an archive at all is reported as a failed shard.
+
+  dclm extract data/sample --output out/extracted
+  dclm extract --input ../shared/corpus/warc --output out/corpus --extractor trafilatura
 """
 
 
 def register(subparsers, add_execution_options) -> None:
     parser = subparsers.add_parser("extract", help=HELP, description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="WARC files, directories, globs or listings")
+    # --input as in every other command that reads documents; the positional form stays.
+    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="WARC files, directories, globs or listings")
+    parser.add_argument("--input", "-i", nargs="+", default=[], dest="input_option", metavar="INPUT",
+                        help="the same as the positional INPUT (either form, or both)")
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output directory (local or fsspec URL)")
     parser.add_argument("--extractor", choices=EXTRACTORS, default="resiliparse",
                         help="resiliparse (default: fast, with boilerplate removal), resiliparse-bare (DCLM's "
@@ -43,11 +50,14 @@ def register(subparsers, add_execution_options) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    given = list(args.inputs) + list(args.input_option)
+    if not given:
+        raise UsageError("no input: name WARC files, directories, globs or listings (INPUT or --input)")
     kwargs = {"paths_prefix": args.paths_prefix} if args.paths_prefix else {}
-    inputs = resolve_inputs(args.inputs, **kwargs)
+    inputs = resolve_inputs(given, **kwargs)
     from dclm.output_location import check_output_apart
 
-    check_output_apart(args.output, inputs, args.inputs)
+    check_output_apart(args.output, inputs, given)
     check_unique_names(inputs)
     params = {"extractor": args.extractor, "time_limit_s": args.time_limit, **output_format_param(args)}
     jobs = plan_jobs(inputs, args.output, params)

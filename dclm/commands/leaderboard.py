@@ -30,6 +30,31 @@ the leaderboard is written.
 """
 
 
+VALIDATE_DESCRIPTION = """\
+Check one leaderboard submission (a folder or a .tar.gz/.tgz/.tar archive) and
+print every problem, naming the file and the rule. Exit code 0 valid, 1 invalid.
+
+  dclm leaderboard validate submissions/refinedweb.tar.gz
+
+An archive is checked before anything is extracted (no absolute or '..'
+paths, no links or special files, --max-bytes and --max-files read from the
+headers). Then: every file matches MANIFEST.sha256 and none is unlisted,
+submission.json matches its JSON Schema, the model used a fixed scale with its
+exact hyper-parameters and finished its budget, the scores equal those
+recomputed from eval.json, inline shards hold the claimed documents and tokens
+(recounted with the scale's tokenizer), and the files agree with each other.
+"""
+RANK_DESCRIPTION = """\
+Validate every submission in DIR and rank the valid ones per scale and task
+set by Core (ties: bits per byte, then name), writing leaderboard.md,
+leaderboard.json and leaderboard.html to OUT (default DIR). Invalid
+submissions are listed with their reasons; the exit code is 0 once the
+leaderboard is written.
+
+  dclm leaderboard rank submissions/ --output site/
+"""
+
+
 def _add_limits(parser: argparse.ArgumentParser) -> None:
     from dclm.submission.safe_archive import Limits
 
@@ -48,13 +73,13 @@ def register(subparsers, add_execution_options) -> None:
     parser = subparsers.add_parser("leaderboard", help=HELP, description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    check = actions.add_parser("validate", help="check one submission", description=DESCRIPTION,
+    check = actions.add_parser("validate", help="check one submission", description=VALIDATE_DESCRIPTION,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("submission", metavar="SUBMISSION", help="submission folder or .tar.gz/.tgz/.tar")
     _add_limits(check)
     check.set_defaults(handler=run_validate)
     board = actions.add_parser("rank", help="validate and rank every submission in a folder",
-                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                               description=RANK_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     board.add_argument("directory", metavar="DIR", help="folder of submissions (folders and archives)")
     board.add_argument("--output", "-o", metavar="OUT", help="where to write leaderboard.* (default: DIR)")
     _add_limits(board)

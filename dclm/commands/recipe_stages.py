@@ -23,6 +23,13 @@ With --annotate, every filter's signals become columns and no page is
 dropped; `dclm select --where RECIPE` then applies the thresholds without
 recomputing anything.
 """
+RUN_EXAMPLES = """
+  dclm run refinedweb --input data/sample --output out/refinedweb
+  dclm run my_recipe.yaml --input ../shared/corpus/warc --output out/mine --annotate
+"""
+FILTER_EXAMPLES = """
+  dclm filter --recipe c4 --input out/extracted --output out/c4
+"""
 
 
 def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +49,8 @@ def register(subparsers, add_execution_options) -> None:
     names = ", ".join(builtin_recipe_names())
     run = subparsers.add_parser(
         "run", help="extract WARC files and apply a recipe in one pass",
-        description="Extract main text from WARC files and apply a recipe, reading each WARC once.\n\n" + OUTPUT_NOTE,
+        description="Extract main text from WARC files and apply a recipe, reading each WARC once.\n\n"
+                    + OUTPUT_NOTE + RUN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("recipe", metavar="RECIPE", help=RECIPE_HELP.format(names=names))
     run.add_argument("--input", "-i", nargs="+", required=True, metavar="WARC",
@@ -59,7 +67,7 @@ def register(subparsers, add_execution_options) -> None:
         "filter", help="apply a recipe to documents (Parquet or JSONL, e.g. from `dclm extract`)",
         description="Apply a recipe to documents: Parquet shards made by `dclm extract`, any Parquet with a "
                     "text column (FineWeb), or JSONL with a text field, plain, .gz or .zst (DCLM's pool).\n\n"
-                    + OUTPUT_NOTE,
+                    + OUTPUT_NOTE + FILTER_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     flt.add_argument("--recipe", "-r", required=True, metavar="RECIPE", help=RECIPE_HELP.format(names=names))
     flt.add_argument("--input", "-i", nargs="+", required=True, metavar="DIR",

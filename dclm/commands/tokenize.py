@@ -19,6 +19,8 @@ the tokens here: data smaller than the budget is repeated in training).
 
 Runs in this process (no Ray): the shuffle is global, and the tokenizer
 already uses every core. Rerunning with the same inputs and scale is a no-op.
+
+  dclm tokenize --input out/refinedweb --scale micro --output out/tokens
 """
 
 

@@ -16,6 +16,9 @@ On CPU the same data, scale, seed and --threads give bitwise-identical losses
 and weights. --dry-run needs only --scale: it checks the tokenizer, builds the
 full model on the meta device and takes one optimizer step on CPU (with 2
 blocks and 32 positions for scales too large to step quickly).
+
+  dclm train --data out/tokens --scale micro --output runs/refinedweb/seed0
+  dclm train --scale 400m-1x --dry-run
 """
 
 
