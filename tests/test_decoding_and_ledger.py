@@ -21,6 +21,27 @@ def test_charset_order_header_then_meta_then_detection():
     assert charset_from_content_type('text/html; charset="UTF-8"') == "UTF-8"
 
 
+def test_valid_utf8_with_no_declared_charset_is_read_as_utf8():
+    from conftest import SAMPLE_DIR
+    from dclm.html_text import html_encoding
+    from dclm.warc_records import Record, iter_archive
+
+    # The bundled sample page that detection read as cp1250: "hasnâ€™t".
+    (page,) = [e for e in iter_archive(str(SAMPLE_DIR / "CC-MAIN-DEV-00010.warc.gz"))
+               if isinstance(e, Record) and e.header("WARC-Target-URI") == "https://ol.example.org/"
+               and e.rec_type == "response"]
+    assert charset_from_content_type(page.content_type) is None
+    html = decode_html(page.payload, page.content_type)
+    assert "hasn\u2019t" in html and "\u00e2\u20ac" not in html
+    short = "<p>It isn\u2019t \u201cfine\u201d.</p>".encode()
+    assert html_encoding(short) == "utf-8" and decode_html(short) == "<p>It isn\u2019t \u201cfine\u201d.</p>"
+    # A declaration still wins over valid UTF-8 bytes, and bytes that are not UTF-8 are detected.
+    declared = b"<meta charset='windows-1252'>" + short
+    assert html_encoding(declared) == "cp1252"
+    cp1252 = "<html><body>It isn\u2019t fine, caf\u00e9 cr\u00e8me br\u00fbl\u00e9e</body></html>".encode("cp1252")
+    assert html_encoding(cp1252) != "utf-8" and "caf\u00e9" in decode_html(cp1252)
+
+
 def test_undecodable_bytes_are_replaced_not_fatal():
     assert "abc" in decode_html(b"<p>abc \xff\xfe\xfa</p>", "text/html; charset=utf-8")
 
