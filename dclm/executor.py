@@ -17,6 +17,7 @@ or dedup. A stage hands it ``ShardJob``s and a module-level function
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import sys
@@ -24,11 +25,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from dclm import shard_progress
 from dclm.atomic_files import exists, remove_stale_temps
 from dclm.inputs import shard_name
 from dclm.output_layout import document_path, dropped_path, ledger_path, run_manifest_path, stage_folders
+from dclm.shard_failures import failure_reason, is_retriable, mark_retriable
 
 WORKER_RETRIES = 3
+# How often the driver asks the workers' progress board for counts.
+POLL_EVERY_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,13 @@ class RunReport:
     seconds: float
     retried: dict[str, int] = field(default_factory=dict)   # shard name -> worker deaths survived
     nodes: set = field(default_factory=set)                 # Ray node ids that ran shards
-    permanent: set = field(default_factory=set)             # failed shards a rerun cannot fix
+    retriable: set = field(default_factory=set)             # failed shards a rerun may fix
+
+    def fail(self, name: str, exc: BaseException) -> None:
+        """Record why shard ``name`` failed, and whether running again may help."""
+        self.failed[name] = failure_reason(exc)
+        if is_retriable(exc):
+            self.retriable.add(name)
 
 
 def task_facts() -> dict:
@@ -105,9 +116,18 @@ def task_facts() -> dict:
     return facts
 
 
-def _shard_task(work: Callable[[ShardJob], dict], job: ShardJob) -> tuple[dict, dict]:
-    """The Ray task of one shard: its ledger, and where and how often it ran."""
-    return work(job), task_facts()
+def _shard_task(work: Callable[[ShardJob], dict], job: ShardJob, board=None) -> tuple[dict, dict]:
+    """The Ray task of one shard: its ledger, and where and how often it ran.
+
+    ``board``: the run's ``ProgressBoard`` (None: no live progress).
+    """
+    try:
+        with shard_progress.reporting(board, job.name):
+            ledger = work(job)
+    except Exception as exc:
+        mark_retriable(exc)     # the cause chain is lost once Ray pickles the exception
+        raise
+    return ledger, task_facts()
 
 
 def note_task(report: RunReport, name: str, facts: dict) -> None:
@@ -157,9 +177,52 @@ def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) ->
     else:
         # address="local" always starts a private runtime; a bare ray.init()
         # would attach to any cluster `ray start` left running on this machine.
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, runtime_env=runtime_env,
-                 log_to_driver=True, configure_logging=False)
+        # Only what a local job needs (benchmarks/ray_startup.py measures each
+        # setting): no dashboard, no metrics agent (the raylet waits for it
+        # otherwise), no accelerator probe (stages run on CPUs).
+        # The workers of a local runtime are the raylet's children, which is ours: they inherit
+        # our environment. Passing it as a runtime_env instead would make Ray start fresh
+        # workers for the job rather than use the ones it pre-started (+1.2 s to the first task).
+        # A private runtime reports no usage statistics, unless the user's environment asks for them.
+        local_env = {"RAY_USAGE_STATS_ENABLED": os.environ.get("RAY_USAGE_STATS_ENABLED", "0"), **env_vars}
+        with _quiet_token_notice(), _environment(local_env):
+            ray.init(address="local", num_cpus=num_cpus, num_gpus=0, include_dashboard=False,
+                     log_to_driver=True, configure_logging=False,
+                     _system_config={"enable_metrics_collection": False})
     return True
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]):
+    """``variables`` set in this process's environment for the duration (inherited by children)."""
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _quiet_token_notice():
+    """Hide Ray's "Token authentication is enabled" notice for the embedded runtime.
+
+    The token protects the runtime's ports, so it stays on; the notice tells
+    a user of a private, short-lived runtime nothing they can act on.
+    """
+    import logging
+
+    notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = notice.level
+    notice.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        notice.setLevel(level)
 
 
 def _check_reachable(address: str) -> None:
@@ -181,24 +244,15 @@ def _check_reachable(address: str) -> None:
         raise UsageError(f"cannot join the Ray cluster at {address!r}: nothing answers there ({exc})") from exc
 
 
-def is_permanent_failure(exc: BaseException) -> bool:
-    """A failure that rerunning cannot fix (an input in no format we read), as its exception says."""
-    cause = getattr(exc, "cause", None) or exc
-    return getattr(cause, "retriable", True) is False
-
-
-def _failure_reason(exc: BaseException) -> str:
-    cause = getattr(exc, "cause", None) or exc
-    text = str(cause).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(cause).__name__}: {first}"[:500]
-
-
 def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_address: Optional[str] = None,
              num_cpus: Optional[int] = None, progress: bool = True, desc: str = "shards",
              force: bool = False) -> RunReport:
-    """Run ``work`` over every job not already done, one Ray task per shard."""
-    from tqdm import tqdm
+    """Run ``work`` over every job not already done, one Ray task per shard.
+
+    With ``progress``, the workers report documents as they read them
+    (``dclm.shard_progress``) and the driver shows them while shards run.
+    """
+    from dclm.progress_display import StageProgress
 
     started = time.monotonic()
     pending = [job for job in jobs if force or not is_done(job)]
@@ -212,31 +266,34 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
     import ray  # only after ensure_ray, which may set Ray's auth mode first
 
     try:
+        board = shard_progress.start_board() if progress else None
         remote_task = ray.remote(_shard_task)
         # The task name shows in `ps` (ray::run_shard:NAME), so a stuck shard can be found.
         refs = {remote_task.options(num_cpus=1, max_retries=WORKER_RETRIES, retry_exceptions=False,
-                                    name=f"{work.__name__}:{job.name}").remote(work, job): job
+                                    name=f"{work.__name__}:{job.name}").remote(work, job, board): job
                 for job in pending}
-        docs = 0
-        bar = tqdm(total=len(jobs), initial=len(resumed), desc=desc, unit="shard", disable=not progress,
-                   file=sys.stderr, dynamic_ncols=True)
+        display = StageProgress(desc, len(jobs), len(resumed), enabled=progress)
+        display.refresh()
+        poll = None
         waiting = list(refs)
         while waiting:
-            ready, waiting = ray.wait(waiting, num_returns=1)
-            job = refs[ready[0]]
-            try:
-                ledger, facts = ray.get(ready[0])
-                report.ledgers.append(ledger)
-                note_task(report, job.name, facts)
-                docs += ledger.get("documents_in", 0)
-            except Exception as exc:  # the shard failed; the run goes on
-                report.failed[job.name] = _failure_reason(exc)
-                if is_permanent_failure(exc):
-                    report.permanent.add(job.name)
-            bar.update(1)
-            elapsed = max(time.monotonic() - started, 1e-9)
-            bar.set_postfix(docs=docs, docs_per_s=f"{docs / elapsed:.0f}", failed=len(report.failed))
-        bar.close()
+            ready, waiting = ray.wait(waiting, num_returns=1, timeout=POLL_EVERY_S if board else None)
+            if board is not None:
+                poll = _poll_board(board, poll, display)
+            for ref in ready:
+                job = refs[ref]
+                try:
+                    ledger, facts = ray.get(ref)
+                    report.ledgers.append(ledger)
+                    note_task(report, job.name, facts)
+                    display.shard_finished(job.name)
+                except Exception as exc:  # the shard failed; the run goes on
+                    report.fail(job.name, exc)
+                    display.shard_finished(job.name, failed=True)
+            display.refresh()
+        if board is not None:
+            _poll_board(board, None, display, wait_s=2.0)   # the last counts the workers sent
+        display.close()
     finally:
         if we_started:
             ray.shutdown()
@@ -254,6 +311,25 @@ def check_output_folder(output_dir: str) -> None:
     fs, path = url_to_fs(output_dir)
     if fs.exists(path) and not fs.isdir(path):
         raise UsageError(f"--output {output_dir} is a file, not a folder; give a folder path")
+
+
+def _poll_board(board, poll, display, wait_s: float = 0.0):
+    """Feed ``display`` the board's snapshot once it has come back; returns the next request.
+
+    Never blocks the loop (unless ``wait_s``): a board that is still starting just shows nothing yet.
+    """
+    import ray
+
+    if poll is None:
+        poll = board.snapshot.remote()
+    done, _ = ray.wait([poll], timeout=wait_s)
+    if not done:
+        return poll
+    try:
+        display.update_running(ray.get(done[0]))
+    except Exception:   # a lost board costs the live counts, never the run
+        return None
+    return board.snapshot.remote()
 
 
 def check_run_manifest(output_dir: str, stage: str, params: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator, Optional
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dclm import shard_progress
 from dclm.parquet_schema import (CORE_COLUMNS, CORE_SCHEMA, batch_schema, conform, json_columns, rows_to_table,
                                  schema_for, settle, with_json_columns)
 from dclm.remote_files import discard_spool, open_input, publish, spool_path
@@ -174,6 +175,8 @@ def iter_rows(path: str, columns: Optional[list[str]] = None, batch_size: int = 
         # structs are other writers' (and our older files').
         encoded = json_columns(parquet.schema_arrow)
         maps = {f.name for f in parquet.schema_arrow if pa.types.is_map(f.type)}
+        shard_progress.set_total(parquet.metadata.num_rows)
+        read = 0
         for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
             # Python rows cost ~10x their Arrow form: convert a slice at a time.
             for start in range(0, batch.num_rows, PYTHON_ROWS):
@@ -184,6 +187,8 @@ def iter_rows(path: str, columns: Optional[list[str]] = None, batch_size: int = 
                     for name in maps & row.keys():
                         if row[name] is not None:
                             row[name] = dict(row[name])
+                    read += 1
+                    shard_progress.advance(1, done=read)
                     yield row
 
 

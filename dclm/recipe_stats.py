@@ -39,12 +39,13 @@ def read_stats(folder: str) -> dict:
 
 def combine_segments(segments: list[tuple[str, str, dict]]) -> dict:
     """The recipe's stats from ``(label, folder, stats)`` of each segment, in run order."""
-    steps, problems, failed = [], [], {}
+    steps, problems, failed, retriable = [], [], {}, []
     for label, folder, stats in segments:
         for step in stats.get("steps", []):
             steps.append({**step, "segment": label})
         problems += stats.get("invariant_problems", [])
         failed.update({f"{label}/{name}": reason for name, reason in stats.get("shards_failed", {}).items()})
+        retriable += [f"{label}/{name}" for name in stats.get("shards_failed_retriable", [])]
     first, last = segments[0][2], segments[-1][2]
     combined = {
         "version": last.get("version", 1),
@@ -56,6 +57,7 @@ def combine_segments(segments: list[tuple[str, str, dict]]) -> dict:
                             for label, folder, stats in segments],
         "shards_done": last.get("shards_done", 0),
         "shards_failed": failed,
+        "shards_failed_retriable": retriable,
         "documents_in": first.get("documents_in", 0),
         "documents_out": last.get("documents_out", 0),
         "wall_seconds": round(sum(stats.get("wall_seconds", 0.0) for _, _, stats in segments), 3),

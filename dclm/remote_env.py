@@ -14,9 +14,9 @@ credentials and client settings from the environment:
   local folder where remote outputs are built (``dclm.remote_retry``,
   ``dclm.remote_files``).
 
-Workers on other nodes do not share the driver's shell, so the embedded or
-joined Ray runtime hands these variables to every task of the job (Ray job
-``runtime_env``). Credentials set this way are visible to anyone who can read
+Workers on other nodes do not share the driver's shell, so a joined Ray
+cluster gets these variables with the job (Ray job ``runtime_env``); the
+workers of the embedded runtime are the driver's descendants and inherit them. Credentials set this way are visible to anyone who can read
 the Ray job's metadata; on a shared cluster prefer instance roles, which need
 no variable at all.
 """

@@ -52,7 +52,7 @@ def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict]
     stats = summarize_run(ledgers, report.failed, stage, report.seconds,
                           extra={"params": params, "shards_resumed": sorted(report.resumed),
                                  "shards_retried": dict(sorted(report.retried.items())),
-                                 "shards_failed_permanently": sorted(report.permanent),
+                                 "shards_failed_retriable": sorted(report.retriable),
                                  "nodes_used": len(report.nodes)})
     write_bytes_atomic(stats_path(output_dir), json.dumps(stats, indent=2).encode())
     print_summary(stats, report.resumed, out or sys.stdout)
@@ -71,6 +71,27 @@ def _top_reasons(reasons: dict[str, int], limit: int = 4) -> str:
     if len(ranked) > limit:
         shown += f", +{len(ranked) - limit} more"
     return shown
+
+
+def failure_advice(failed: list[str], retriable: set[str]) -> list[str]:
+    """What to do about failed shards: rerun only where a rerun can help."""
+    if not failed:
+        return []
+    lines = ["Failed shards left no output."]
+    again = [name for name in failed if name in retriable]
+    fix = [name for name in failed if name not in retriable]
+    if again:
+        lines.append(f"{_named(again)} failed for a passing reason (a timeout, a lost worker, a storage "
+                     "error): rerun the same command to retry them.")
+    if fix:
+        lines.append(f"{_named(fix)} will fail the same way again: the input itself is the problem "
+                     "(see the reason above); fix or remove it.")
+    return lines
+
+
+def _named(names: list[str]) -> str:
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{'Shard' if len(names) == 1 else 'Shards'} {shown}"
 
 
 def print_summary(stats: dict[str, Any], resumed: list[str], out: TextIO) -> None:
@@ -98,14 +119,10 @@ def print_summary(stats: dict[str, Any], resumed: list[str], out: TextIO) -> Non
     if stats.get("extract_fallbacks"):
         lines.append(f"extraction: the safety net kept the unpruned main text of {stats['extract_fallbacks']} "
                      "pages (per shard: ledger details.extract_fallbacks)")
+    retriable = set(stats.get("shards_failed_retriable", []))
     for name, reason in stats["shards_failed"].items():
         lines.append(f"FAILED {name}: {reason}")
-    permanent = set(stats.get("shards_failed_permanently") or [])
-    if set(stats["shards_failed"]) - permanent:
-        lines.append("Failed shards left no output; rerun the same command to retry them.")
-    if permanent:
-        lines.append(f"{len(permanent)} shard(s) failed on their input itself (unreadable or in no format dclm "
-                     "reads): a rerun fails the same way; fix or remove those files.")
+    lines.extend(failure_advice(list(stats["shards_failed"]), retriable))
     if not stats["invariant_ok"]:
         lines.extend(f"LEDGER MISMATCH {p}" for p in stats["invariant_problems"])
     for step in steps_failing_everything(stats):

@@ -15,6 +15,7 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dclm import shard_progress
 from dclm.atomic_files import open_atomic
 from dclm.errors import ShardError
 from dclm.executor import ShardJob
@@ -59,6 +60,7 @@ def score_shard(job: ShardJob) -> dict:
         if "text" not in reader.schema_arrow.names:
             raise ShardError(f"{job.input}: no 'text' column to score")
         schema = output_schema(reader.schema_arrow, key, overwrite)
+        shard_progress.set_total(reader.metadata.num_rows)
         with open_atomic(job.output) as out:
             writer = pq.ParquetWriter(out, schema, compression=COMPRESSION)
             for batch in reader.iter_batches(batch_size=int(params.get("batch_size", ROWS_PER_BATCH))):
@@ -70,6 +72,7 @@ def score_shard(job: ShardJob) -> dict:
                 table = pa.Table.from_arrays(columns + [pa.array(scores, type=pa.float64())], schema=schema)
                 writer.write_table(table, row_group_size=ROWS_PER_BATCH)
                 counts.docs_in += len(scores)
+                shard_progress.advance(len(scores), done=counts.docs_in)
                 counts.kept += len(scores)
                 if len(scores):
                     score_sum += float(scores.sum())

@@ -31,8 +31,9 @@ from dclm import fault_hooks
 from dclm.atomic_files import exists, write_bytes_atomic
 from dclm.errors import UsageError
 from dclm.executor import (RunReport, ShardJob, check_output_folder, check_run_manifest, ensure_ray, is_done,
-                           is_permanent_failure, note_task, plan_jobs, remove_stale_stage_temps, task_facts)
+                           note_task, plan_jobs, remove_stale_stage_temps, task_facts)
 from dclm.inputs import check_unique_names, shard_name
+from dclm.shard_failures import mark_retriable
 from dclm.ledger import ShardLedger, read_ledger, summarize_run
 from dclm.output_layout import run_manifest_path, stats_path
 from dclm.stage import EXIT_INVARIANT, EXIT_OK, EXIT_SHARDS_FAILED, print_summary
@@ -66,7 +67,12 @@ def _needed_columns(method: DedupMethod) -> list[str]:
 
 def _write_body(inputs: list, result_path: str, **kwargs) -> list:
     # submit() bodies return lists; the facts say where and on which attempt it ran.
-    return [(write_dedup_shard([checkpoint.load_result(result_path)], **kwargs), task_facts())]
+    try:
+        ledger = write_dedup_shard([checkpoint.load_result(result_path)], **kwargs)
+    except Exception as exc:
+        mark_retriable(exc)     # the cause chain is lost once Ray pickles the exception
+        raise
+    return [(ledger, task_facts())]
 
 
 def _write_all(method: DedupMethod, jobs: list[ShardJob], output_dir: str, progress: bool,
@@ -74,8 +80,6 @@ def _write_all(method: DedupMethod, jobs: list[ShardJob], output_dir: str, progr
     """One writer task per job, reading the stored phase-1 result of its shard."""
     import ray
     from tqdm import tqdm
-
-    from dclm.executor import _failure_reason
 
     pending = {}
     for job in jobs:
@@ -93,9 +97,7 @@ def _write_all(method: DedupMethod, jobs: list[ShardJob], output_dir: str, progr
         try:
             ledger, facts = ray.get(ready[0])
         except Exception as exc:  # one shard's write failed; the others go on
-            report.failed[name] = _failure_reason(exc)
-            if is_permanent_failure(exc):
-                report.permanent.add(name)
+            report.fail(name, exc)
         else:
             report.ledgers.append(ledger)
             note_task(report, name, facts)
@@ -169,12 +171,9 @@ def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
             try:
                 facts, timings, reused = _decisions(method, inputs, output_dir, params, force, out)
             except Exception as exc:  # a global phase failed: no shard can be written
-                from dclm.executor import _failure_reason
-
-                reason = f"global phase failed: {_failure_reason(exc)}"
-                report.failed.update({job.name: reason for job in pending})
-                if is_permanent_failure(exc):
-                    report.permanent.update(job.name for job in pending)
+                for job in pending:
+                    report.fail(job.name, exc)
+                    report.failed[job.name] = f"global phase failed: {report.failed[job.name]}"
             else:
                 written = time.monotonic()
                 _write_all(method, pending, output_dir, progress, dropped_sample, report)
@@ -187,7 +186,7 @@ def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
         remove_stale_stage_temps(output_dir)       # left by writers whose worker died
         extra.update({"global": facts, "stage_seconds": timings, "phases_reused": reused,
                       "shards_retried": dict(sorted(report.retried.items())),
-                      "shards_failed_permanently": sorted(report.permanent),
+                      "shards_failed_retriable": sorted(report.retriable),
                       "nodes_used": len(report.nodes)})
     else:
         extra.update(_previous_facts(output_dir))

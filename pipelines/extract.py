@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
+from dclm import shard_progress
 from dclm.executor import ShardJob
 from dclm.html_text import get_checked_extractor
 from dclm.ledger import ShardLedger, StepCounts
@@ -102,6 +103,9 @@ def _document(record: Record, text: str, source: str) -> dict:
     }
 
 
+PAGE_RECORD_TYPES = ("response", "conversion")
+
+
 def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = "resiliparse",
                    time_limit_s: float = DEFAULT_TIME_LIMIT_S, max_bytes: int = MAX_HTML_BYTES) -> Iterator[dict]:
     """Documents of one archive, in file order, counting every record in the ledger."""
@@ -127,8 +131,11 @@ def _extracted_events(url: str, source: str, counts: StepCounts, details: dict, 
                       time_limit_s: float, max_bytes: int) -> Iterator[dict]:
     record_types, malformed = details["record_types"], details["malformed_records"]
     clipped, too_large = details["clipped_records"], details["too_large_records"]
+    shard_progress.track_input(url)
     for event in iter_archive(url):
         counts.docs_in += 1
+        # Live progress counts pages (responses, WET conversions), not request or metadata records.
+        shard_progress.advance(int(getattr(event, "rec_type", None) in PAGE_RECORD_TYPES), done=event.offset)
         if isinstance(event, Malformed):
             counts.errors["malformed_record"] += 1
             malformed.append({"offset": event.offset, "reason": event.reason})
