@@ -105,12 +105,20 @@ def ledger_totals(stage_dir: Path) -> list[dict]:
     for path in sorted((stage_dir / ".dclm" / "ledger").glob("*.json")):
         for step in json.loads(path.read_text())["steps"]:
             entry = totals.setdefault(step["step"], {"step": step["step"], "in": 0, "kept": 0, "dropped": 0,
-                                                     "errors": 0, "modified": 0, "out": 0})
+                                                     "errors": 0, "modified": 0, "out": 0, "records": 0})
             for key in ("in", "kept", "modified", "out"):
                 entry[key] += step[key]
             entry["dropped"] += sum(step["dropped"].values())
             entry["errors"] += sum(step["errors"].values())
+            # WARC records that are not pages (request, metadata, warcinfo): the report leaves them
+            # out of the funnel, which starts at pages.
+            entry["records"] += sum(n for reason, n in step["dropped"].items() if reason.startswith("record_type:"))
     return list(totals.values())
+
+
+def shown_counts(counts: dict) -> dict:
+    """A step's numbers as the funnel shows them: pages, not WARC records, going in and dropped."""
+    return {**counts, "in": counts["in"] - counts["records"], "dropped": counts["dropped"] - counts["records"]}
 
 
 class PageParser(HTMLParser):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from report_helpers import (ATTRIBUTE_PAYLOAD, SCRIPT_PAYLOAD, URL_PAYLOAD, hostile_output, ledger_totals,
-                            parse_page, sample_output, segment_dirs)
+                            parse_page, sample_output, segment_dirs, shown_counts)
 
 from conftest import invoke_cli
 
@@ -38,7 +38,7 @@ def test_funnel_rows_are_the_ledger_sums_of_every_segment_in_order(sample, sampl
     assert [(r["segment"], r["step"]) for r in page.funnel] == [(seg, s["step"]) for seg, s in expected]
     for shown, (_, counts) in zip(page.funnel, expected):
         for key in ("in", "kept", "dropped", "errors", "modified", "out"):
-            assert shown[f"docs-{key}"] == counts[key], (shown["step"], key)
+            assert shown[f"docs-{key}"] == shown_counts(counts)[key], (shown["step"], key)
     # Segments chain: each one reads what the one before it wrote.
     firsts = {}
     for r in page.funnel:
@@ -52,7 +52,9 @@ def test_funnel_rows_are_the_ledger_sums_of_every_segment_in_order(sample, sampl
     stats_final = json.loads((sample / ".dclm" / "stats.json").read_text())
     summary = {tag["id"]: float(tag["data-value"]) for _, tag in page.tags
                if tag.get("id", "").startswith("funnel-summary")}
-    assert summary["funnel-summary-docs-in"] == stats_first["documents_in"]
+    # WARC records and pages apart; the funnel starts at pages (the sample's 146 responses).
+    assert summary["funnel-summary-records-in"] == stats_first["documents_in"] == 441
+    assert summary["funnel-summary-docs-in"] == page.funnel[0]["docs-in"] == 146
     assert summary["funnel-summary-docs-out"] == stats_final["documents_out"] == 7
 
 
@@ -73,7 +75,21 @@ def test_words_and_bytes_are_measured_on_the_parquet_text(sample, sample_page):
     top = page.funnel[-1]
     assert top["words-in"] == sum(len(t.split()) for t in _texts(sorted((segment_dirs(sample)[2] / "data").glob("*.parquet"))))
     html_text = "".join(page.text)
-    assert "whitespace-separated words" in html_text and "≥" in html_text
+    assert "whitespace-separated words" in html_text and "≥" not in html_text
+    # Lower bounds are marked by style and explained, not written as "≥ N".
+    lower = [tag for name, tag in page.tags if name == "td" and "lower-bound" in tag.get("class", "")]
+    assert lower and all(tag.get("title") for tag in lower) and "lower bounds" in html_text
+
+
+def test_steps_and_reasons_read_as_names_and_parameters(sample_page):
+    _, page = sample_page
+    steps = [tag for name, tag in page.tags if name == "td" and tag.get("class") == "step"]
+    assert steps and all("segment folder: " in tag["title"] for tag in steps)
+    html_text = "".join(page.text)
+    assert "language_filter" in html_text and "09_language_filter" not in html_text
+    assert "01_local" not in html_text and "02_27_bff_dedup" not in html_text
+    assert "keep_languages=en" in html_text and "threshold=0.65" in html_text
+    assert "keep_languages=['en']" not in html_text
 
 
 def test_dropped_documents_per_filter_with_samples(sample, sample_page):
@@ -111,11 +127,11 @@ def test_languages_scores_and_lengths_match_the_shards(sample, sample_page):
     threshold = json.loads((sample / ".dclm" / "stats.json").read_text())["params"]["threshold"]
     assert f"{threshold:.6g}" in html
     text = "".join(page.text)
-    assert "scored (03_local)" in text and "kept (final)" in text
+    assert "scored (after step classify_fasttext_hq_prob_enricher)" in text and "kept (final)" in text
     images = [tag for name, tag in page.tags if name == "img"]
     alts = {tag["alt"] for tag in images}
     assert {"histogram of fasttext_hq_prob", "histogram of document length in words",
-            "documents per language", "documents and words after each step"} <= alts
+            "documents per language", "waterfall of documents and words through the steps"} <= alts
     assert "BFF removes repeated paragraphs" in text
 
 
@@ -344,3 +360,16 @@ def test_comparison_links_its_runs_and_damaged_metrics_are_named(trained_run, tm
         fh.write('{"step": 13, "lo\n')
     result = invoke_cli("report", run)
     assert result.code == 1 and "metrics.jsonl:13: not a JSON line" in result.err
+
+
+def test_reasons_and_tick_numbers_read_plainly():
+    from dclm.report.plots import compact_number
+    from dclm.report.step_names import reason_parts, step_title
+
+    assert reason_parts("16_stop_word_filter(count_unique=False, min_stop_word=2)") == \
+        ("stop_word_filter", ["count_unique=False", "min_stop_word=2"])
+    assert reason_parts("bff_duplicate") == ("bff_duplicate", [])
+    # Not a Python call: shown whole rather than guessed at.
+    assert reason_parts("07_odd_filter(x=<object at 0x1>)") == ("odd_filter(x=<object at 0x1>)", [])
+    assert step_title("02_27_bff_dedup") == "27_bff_dedup" and step_title("extract") == "extract"
+    assert [compact_number(v) for v in (0, 950, 12500, 125000, 1050000)] == ["0", "950", "12.5k", "125k", "1.05M"]

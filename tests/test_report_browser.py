@@ -2,15 +2,17 @@
 ledger's numbers, and runs none of the scripts that crawled pages carry."""
 from __future__ import annotations
 
+import json
 import os
-
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-from report_helpers import SCRIPT_PAYLOAD, URL_PAYLOAD, hostile_output, ledger_totals, sample_output, segment_dirs
+from report_helpers import (SCRIPT_PAYLOAD, URL_PAYLOAD, hostile_output, ledger_totals, sample_output, segment_dirs,
+                            shown_counts)
 
-from conftest import invoke_cli
+from conftest import SAMPLE_DIR, invoke_cli
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -70,8 +72,8 @@ def test_page_loads_cleanly_and_shows_the_ledger_numbers(browser, sample_report,
         for key in ("in", "kept", "dropped", "out"):
             cell = element.find_element(By.CSS_SELECTOR, f"td.docs-{key}")
             # What a reader sees, not only the attribute: "1,234" is 1234.
-            assert int(cell.text.replace(",", "")) == counts[key], (segment, counts["step"], key)
-            assert int(cell.get_attribute("data-value")) == counts[key]
+            assert int(cell.text.replace(",", "")) == shown_counts(counts)[key], (segment, counts["step"], key)
+            assert int(cell.get_attribute("data-value")) == shown_counts(counts)[key]
     shown_out = browser.find_element(By.ID, "funnel-summary-docs-out").text
     assert int(shown_out.replace(",", "")) == ledger_totals(out)[-1]["out"]
     images = browser.find_elements(By.TAG_NAME, "img")
@@ -98,3 +100,79 @@ def test_scripts_from_crawled_pages_do_not_run(browser, ray_session, tmp_path_fa
     assert browser.find_elements(By.CSS_SELECTOR, "script") == []
     assert all(img.get_attribute("src").startswith("data:image/png;base64,")
                for img in browser.find_elements(By.TAG_NAME, "img"))
+
+
+def _pages_in(folder: Path) -> int:
+    """Response records of the WARCs in ``folder``, counted from their headers, not by the toolkit."""
+    import gzip
+    import re
+
+    count = 0
+    for warc in sorted(folder.glob("*.warc.gz")):
+        with gzip.open(warc, "rb") as fh:
+            count += len(re.findall(rb"\r\nWARC-Type: response\r\n", fh.read()))
+    return count
+
+
+def _visible(browser, css: str) -> str:
+    return browser.find_element(By.CSS_SELECTOR, css).text
+
+
+def test_funnel_starts_at_pages_and_records_are_apart(browser, sample_report):
+    out, page = sample_report
+    assert _open(browser, page) == []
+    pages = _pages_in(SAMPLE_DIR)
+    assert pages == 146
+    first = browser.find_element(By.ID, "funnel-row-0")
+    assert int(first.find_element(By.CSS_SELECTOR, "td.docs-in").text.replace(",", "")) == pages
+    assert int(_visible(browser, "#funnel-summary-docs-in").replace(",", "")) == pages
+    records = sum(ledger_totals(segment_dirs(out)[0])[0][k] for k in ("in",))
+    assert int(_visible(browser, "#funnel-summary-records-in").replace(",", "")) == records > pages
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "≥" not in body and "01_local" not in body and "09_language_filter" not in body
+    assert "keep_languages=en" in body
+    # The segment folder is one hover away.
+    step = first.find_element(By.CSS_SELECTOR, "td.step")
+    assert step.text == "extract" and step.get_attribute("title").startswith("segment folder: _work/01_local")
+
+
+def _overlaps(boxes: list) -> list:
+    found = []
+    for i, (ax0, ay0, ax1, ay1) in enumerate(boxes):
+        for bx0, by0, bx1, by1 in boxes[i + 1:]:
+            if ax0 < bx1 and bx0 < ax1 and ay0 < by1 and by0 < ay1:
+                found.append(((ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1)))
+    return found
+
+
+def test_charts_fill_the_width_and_their_tick_labels_do_not_overlap(browser, sample_report):
+    _, page = sample_report
+    assert _open(browser, page) == []
+    figures = browser.find_elements(By.CSS_SELECTOR, "figure[data-label-boxes]")
+    assert len(figures) == len(browser.find_elements(By.CSS_SELECTOR, "figure")) >= 5
+    for figure in figures:
+        groups = json.loads(figure.get_attribute("data-label-boxes"))
+        assert groups and all(len(boxes) >= 2 for boxes in groups)
+        for boxes in groups:
+            assert _overlaps(boxes) == [], figure.find_element(By.TAG_NAME, "img").get_attribute("alt")
+        image = figure.find_element(By.TAG_NAME, "img")
+        section_width = browser.execute_script("return arguments[0].closest('section').clientWidth", image)
+        assert image.size["width"] >= 0.9 * section_width
+    # Nothing is wider than its section: no sideways scrolling at 1280 px.
+    assert browser.execute_script(
+        "return [...document.querySelectorAll('section')].filter(s => s.scrollWidth > s.clientWidth).length") == 0
+
+
+def test_counts_are_pluralised(browser, sample_report, ray_session, tmp_path):
+    _, page = sample_report
+    assert _open(browser, page) == []
+    header = browser.find_element(By.TAG_NAME, "header").text
+    assert "2 shards; 4 segments" in header
+    one = tmp_path / "one"
+    assert invoke_cli("extract", SAMPLE_DIR / "CC-MAIN-2020-34-sample.warc.gz", "--output", one).code == 0
+    assert invoke_cli("report", one, "--output", tmp_path / "one.html").code == 0
+    assert _open(browser, tmp_path / "one.html") == []
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "1 shard; 1 segment" in text
+    assert re.search(r"\b1 (shards|segments|documents|pages|records)\b", text) is None
+    assert "(s)" not in text

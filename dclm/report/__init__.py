@@ -31,6 +31,8 @@ REPORT_NAME = "report.html"
 
 
 def _subtitle(path: str, kinds: list[str], stage=None) -> list[str]:
+    from dclm.report.html_page import plural
+
     lines = [f"{path} · {', '.join(kinds)}"]
     if stage is not None:
         first = stage.segments[0].stats.get("params") or {}
@@ -38,7 +40,7 @@ def _subtitle(path: str, kinds: list[str], stage=None) -> list[str]:
         if first.get("recipe"):
             lines.append(f"recipe {first['recipe']} (sha256 {str(first.get('recipe_sha256', '?'))[:12]}…), "
                          f"stage {stage.segments[0].stats.get('stage', '?')}")
-        lines.append(f"{last.get('shards_done', 0)} shards; {len(stage.segments)} segment(s)")
+        lines.append(f"{plural(last.get('shards_done', 0), 'shard')}; {plural(len(stage.segments), 'segment')}")
     return lines
 
 

@@ -9,6 +9,7 @@ charts are data URIs, so it works offline and there is nothing to execute.
 from __future__ import annotations
 
 import html
+import json
 from typing import Any, Iterable, Optional, Sequence
 
 from dclm import __version__
@@ -32,9 +33,13 @@ th { background: #edf2f7; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.changed td { background: #fffaf0; }
 td.best { font-weight: 700; }
-td.reasons { max-width: 300px; font-size: 12px; word-break: break-word; }
+td.reasons { min-width: 270px; font-size: 12px; }
+span.reason { display: block; margin: 1px 0; }
+span.reason code { white-space: nowrap; background: #edf2f7; border-radius: 3px; padding: 0 3px; word-break: normal; }
+td.lower-bound { font-style: italic; }
+td.step { white-space: nowrap; }
 figure { margin: 8px 0 14px; }
-figure img { max-width: 100%; border: 1px solid #edf2f7; }
+figure img { width: 100%; height: auto; border: 1px solid #edf2f7; }
 figcaption, p.note { font-size: 12.5px; color: #4a5568; }
 p.warn { background: #fff5f5; border-left: 4px solid #c53030; padding: 6px 10px; font-size: 13px; }
 pre.sample { white-space: pre-wrap; word-break: break-word; background: #f7fafc; border: 1px solid #e2e8f0;
@@ -88,11 +93,19 @@ def row(cells: Iterable[str], **attributes: Any) -> str:
 
 
 def figure(data_uri: str, alt: str, caption: str = "") -> str:
+    """A chart; its tick-label boxes (``plots.Chart``) go in ``data-label-boxes`` for checks in a browser."""
     # Only our own PNG data URIs go in src; anything else would be a remote load.
     if not data_uri.startswith("data:image/png;base64,"):
         raise ValueError("figure() takes a PNG data URI from dclm.report.plots")
     note = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f'<figure><img src="{esc(data_uri)}" alt="{esc(alt)}">{note}</figure>'
+    boxes = getattr(data_uri, "label_boxes", None)
+    extra = attrs(data_label_boxes=json.dumps(boxes, separators=(",", ":"))) if boxes is not None else ""
+    return f'<figure{extra}><img src="{esc(data_uri)}" alt="{esc(alt)}">{note}</figure>'
+
+
+def plural(count: int, word: str) -> str:
+    """``1 shard``, ``2 shards``, with thousands separators."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def note(text: str) -> str:

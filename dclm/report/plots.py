@@ -17,9 +17,22 @@ from typing import Optional, Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-WIDTH, HEIGHT, DPI = 7.6, 3.2, 100
+# Wide enough to fill the report's column at 1280 px (the page scales the image to it).
+WIDTH, HEIGHT, DPI = 11.0, 3.2, 100
 KEPT, DROPPED, OTHER = "#2b6cb0", "#c05621", "#718096"
+
+
+class Chart(str):
+    """A chart's PNG data URI, carrying where its tick labels were drawn.
+
+    ``label_boxes``: one list per axis of ``[x0, y0, x1, y1]`` pixel boxes of
+    its visible tick labels. The page publishes them (``data-label-boxes``)
+    so that a test in a browser can check that no two labels overlap.
+    """
+
+    label_boxes: list
 
 
 def _figure(height: float = HEIGHT, width: float = WIDTH) -> Figure:
@@ -28,30 +41,82 @@ def _figure(height: float = HEIGHT, width: float = WIDTH) -> Figure:
     return fig
 
 
-def to_data_uri(fig: Figure) -> str:
+def compact_number(value: float, _position=None) -> str:
+    """Axis ticks: 950, 12k, 1.5M, so that long numbers never run into each other."""
+    size = abs(value)
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            text = f"{value / limit:.2f}".rstrip("0").rstrip(".")
+            return text + suffix
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def tidy_count_axis(axis) -> None:
+    """Whole-number ticks spaced for the axis length (matplotlib's "auto"), written compactly."""
+    axis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=2))
+    axis.set_major_formatter(FuncFormatter(compact_number))
+
+
+def _label_boxes(fig: Figure) -> list:
+    renderer = fig.canvas.get_renderer()
+    groups = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = []
+            for label in axis.get_ticklabels():
+                if label.get_visible() and label.get_text():
+                    box = label.get_window_extent(renderer)
+                    boxes.append([round(v, 1) for v in (box.x0, box.y0, box.x1, box.y1)])
+            if boxes:
+                groups.append(boxes)
+    return groups
+
+
+def to_data_uri(fig: Figure) -> Chart:
+    fig.canvas.draw()
+    boxes = _label_boxes(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    chart = Chart("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
+    chart.label_boxes = boxes
+    return chart
 
 
 def _short(label: str, limit: int = 42) -> str:
     return label if len(label) <= limit else label[:limit - 1] + "…"
 
 
-def funnel_chart(labels: Sequence[str], documents: Sequence[int], words: Sequence[Optional[int]]) -> str:
-    """Documents and words left after each step that removed something."""
-    height = max(2.2, 0.32 * len(labels) + 1.0)
+def _waterfall(ax, labels: Sequence[str], before: Sequence[int], after: Sequence[int], what: str) -> None:
+    """One bar per step: what it kept (from 0) and, after it, what it removed."""
+    y = np.arange(len(labels))
+    removed = [max(b - a, 0) for b, a in zip(before, after)]
+    ax.barh(y, after, color=KEPT, label=f"{what} kept")
+    ax.barh(y, removed, left=after, color=DROPPED, label=f"{what} removed")
+    top = max(before, default=0) or 1
+    for position, (kept, gone) in enumerate(zip(after, removed)):
+        if gone:
+            ax.text(kept + gone + top * 0.01, position, f"−{gone:,}", va="center", fontsize=7.5, color=DROPPED)
+    ax.set_xlim(0, top * 1.16)
+    ax.set_xlabel(what)
+    tidy_count_axis(ax.xaxis)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+
+
+def funnel_chart(labels: Sequence[str], documents: Sequence[tuple[int, int]],
+                 words: Sequence[tuple[Optional[int], Optional[int]]]) -> Chart:
+    """A waterfall of documents and of words: each step's input split into kept and removed.
+
+    ``documents`` and ``words`` are ``(in, out)`` per step; a missing word count draws as 0.
+    """
+    height = max(2.4, 0.34 * len(labels) + 1.2)
     fig = _figure(height)
     docs_ax, words_ax = fig.subplots(1, 2, sharey=True)
-    y = np.arange(len(labels))
-    docs_ax.barh(y, documents, color=KEPT)
-    docs_ax.set_yticks(y, [_short(label) for label in labels], fontsize=8)
+    _waterfall(docs_ax, labels, [i for i, _ in documents], [o for _, o in documents], "documents")
+    word_out = [o or 0 for _, o in words]
+    _waterfall(words_ax, labels, [max(i or 0, o) for (i, _), o in zip(words, word_out)], word_out, "words")
+    docs_ax.set_yticks(np.arange(len(labels)), [_short(label) for label in labels], fontsize=8)
     docs_ax.invert_yaxis()
-    docs_ax.set_xlabel("documents out")
-    words_ax.barh(y, [w or 0 for w in words], color=OTHER)
-    words_ax.set_xlabel("words out (≈ tokens)")
-    for ax in (docs_ax, words_ax):
-        ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return to_data_uri(fig)
 
@@ -64,6 +129,7 @@ def dropped_chart(labels: Sequence[str], counts: Sequence[int]) -> str:
     ax.set_yticks(y, [_short(label, 48) for label in labels], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("documents dropped")
+    tidy_count_axis(ax.xaxis)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return to_data_uri(fig)
@@ -81,6 +147,7 @@ def language_chart(kept: Counter, dropped: Counter, top: int = 12) -> str:
     ax.set_yticks(y, names, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel("documents")
+    tidy_count_axis(ax.xaxis)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -100,6 +167,7 @@ def score_chart(column: str, scored: np.ndarray, kept: Optional[np.ndarray],
         ax.axvline(threshold, color=DROPPED, linestyle="--", label=f"threshold {threshold:.4g}")
     ax.set_xlabel(column)
     ax.set_ylabel("documents")
+    tidy_count_axis(ax.yaxis)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return to_data_uri(fig)
@@ -118,6 +186,7 @@ def length_chart(kept: np.ndarray, dropped: np.ndarray) -> str:
     ax.set_xscale("log")
     ax.set_xlabel("words per document")
     ax.set_ylabel("documents")
+    tidy_count_axis(ax.yaxis)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return to_data_uri(fig)
@@ -131,7 +200,10 @@ def cluster_chart(histogram: dict[str, int]) -> str:
     ax.set_xticks(np.arange(len(names)), names)
     ax.set_xlabel("cluster size (documents)")
     ax.set_ylabel("clusters")
-    ax.set_yscale("log" if max(histogram.values(), default=1) > 50 else "linear")
+    if max(histogram.values(), default=1) > 50:
+        ax.set_yscale("log")
+    else:
+        tidy_count_axis(ax.yaxis)
     fig.tight_layout()
     return to_data_uri(fig)
 
@@ -142,6 +214,7 @@ def loss_chart(curves: Sequence[tuple[str, Sequence[int], Sequence[float]]]) -> 
     for label, steps, loss in curves:
         ax.plot(steps, loss, linewidth=1.2, label=label)
     ax.set_xlabel("step")
+    tidy_count_axis(ax.xaxis)
     ax.set_ylabel("training loss")
     ax.grid(alpha=0.3)
     if len(curves) > 1:
