@@ -2,9 +2,10 @@
 
 Exit codes: 0 every shard done; 1 usage error (bad arguments, missing input,
 invalid recipe), nothing was processed; 2 some shards failed (named in the
-summary; a rerun retries only them), or the output could not be written (disk
-full, read-only); 3 the ledger does not add up (a bug);
-4 a step raised an error on every document it was given (a broken recipe).
+summary, which says whether a rerun can fix them; a rerun retries only them),
+or the output could not be written (disk full, read-only); 3 the ledger does
+not add up (a bug); 4 a step raised an error on every document it was given
+(a broken recipe).
 """
 from __future__ import annotations
 
@@ -30,8 +31,12 @@ is one Ray task: with no --ray-address (and no RAY_ADDRESS) an embedded Ray
 runtime starts on this machine; with one, the same job runs on that cluster.
 Rerunning a command skips shards that are already complete.
 
-exit codes: 0 all shards done, 1 usage error, 2 some shards failed (rerun to
-retry them), 3 ledger mismatch, 4 a step failed on every document.
+exit codes: 0 all shards done, 1 usage error, 2 some shards failed (the
+summary says which a rerun can fix), 3 ledger mismatch, 4 a step failed on
+every document.
+
+  dclm run refinedweb --input data/sample --output out/refinedweb
+  dclm COMMAND --help      (what each command does, with an example)
 """
 
 
