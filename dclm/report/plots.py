@@ -100,7 +100,8 @@ def _waterfall(ax, labels: Sequence[str], before: Sequence[int], after: Sequence
     ax.set_xlabel(what)
     tidy_count_axis(ax.xaxis)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    # Above the bars, where it can hide no bar and no count.
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=8, frameon=False)
 
 
 def funnel_chart(labels: Sequence[str], documents: Sequence[tuple[int, int]],
