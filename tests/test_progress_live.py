@@ -60,3 +60,24 @@ def test_terminal_gets_one_line_redrawn_in_place(corpus, tmp_path):
     draws = [part for part in text.split("\r") if part.startswith("extract: |")]
     assert len(draws) >= 2, text
     assert re.match(r"extract: \|#{20}\| 100% 1/1 shard, 17\d docs", draws[-1]), draws[-1]
+
+
+def test_line_counts_shards_and_documents_and_estimates_the_rest():
+    import io
+
+    from dclm.progress_display import StageProgress
+
+    out = io.StringIO()
+    progress = StageProgress("filter", 4, already_done=1, stream=out, plain_every_s=0.0)
+    progress.update_running({"b": (500, 0.5), "c": (100, None)})
+    progress.shard_finished("a")
+    line = progress.line()
+    # 1 earlier + 1 now of 4; this run's share: (1 finished + 0.5 of b) / 3 shards to do.
+    assert line.startswith("filter: 50% 2/4 shards, 600 docs, ") and ", ETA " in line
+    progress.shard_finished("b", documents=900)
+    progress.shard_finished("c", failed=True)
+    progress.close()
+    last = out.getvalue().splitlines()[-1]
+    assert last.startswith("filter: 100% 4/4 shards, 1,000 docs, ") and last.endswith("1 failed")
+    single = StageProgress("extract", 1, stream=io.StringIO(), plain_every_s=0.0)
+    assert " 0/1 shard, " in single.line() and "docs" not in single.line()   # nothing counted yet
