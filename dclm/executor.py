@@ -262,6 +262,8 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
         report.seconds = time.monotonic() - started
         return report
 
+    display = StageProgress(desc, len(jobs), len(resumed), enabled=progress)
+    display.status("starting Ray…")     # seconds on a busy machine, otherwise a blank screen
     we_started = ensure_ray(ray_address, num_cpus)
     import ray  # only after ensure_ray, which may set Ray's auth mode first
 
@@ -272,8 +274,7 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
         refs = {remote_task.options(num_cpus=1, max_retries=WORKER_RETRIES, retry_exceptions=False,
                                     name=f"{work.__name__}:{job.name}").remote(work, job, board): job
                 for job in pending}
-        display = StageProgress(desc, len(jobs), len(resumed), enabled=progress)
-        display.refresh()
+        display.begin()
         poll = None
         waiting = list(refs)
         while waiting:

@@ -104,7 +104,21 @@ class StageProgress:
             text = f"{share:.0%} {text}"
         return f"{self.desc}: {text}"
 
+    def begin(self) -> None:
+        """The shards are submitted: rates and the ETA count from now."""
+        self.started = time.monotonic()
+        if not self.interactive:
+            self._last_drawn = self.started
+        self.refresh(force=self.interactive)
+
     # -- drawing -------------------------------------------------------------
+    def status(self, text: str) -> None:
+        """A passing state before there are counts (a terminal only: a log needs no such line)."""
+        if self.enabled and self.interactive:
+            self.stream.write(f"\r{self.desc}: {text}")
+            self._width = len(self.desc) + 2 + len(text)
+            self.stream.flush()
+
     def refresh(self, force: bool = False) -> None:
         if not self.enabled:
             return
