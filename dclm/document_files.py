@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, Iterator, Optional
 
 import pyarrow as pa
 
+from dclm import shard_progress
 from dclm.document_fields import InputNotes, normalize_document
 from dclm.errors import ShardError
 from dclm.parquet_schema import rows_to_table, schema_for
@@ -158,7 +159,9 @@ def iter_documents(url: str, notes: Optional[InputNotes] = None, fmt: Optional[s
         raise InputFormatError(f"{url}: a WARC archive, where documents (Parquet or JSONL) are expected; "
                                "extract it first (`dclm extract` or `dclm run`)")
     if fmt != PARQUET:
-        yield from iter_jsonl(url, fmt, notes)
+        for document in iter_jsonl(url, fmt, notes):
+            shard_progress.advance(1)      # live progress (Parquet rows count in iter_rows)
+            yield document
         return
     source = posixpath.basename(url)
     rows = iter_rows(url, columns=columns) if batch_size is None else \

@@ -133,7 +133,7 @@ def test_funnel_starts_at_pages_and_records_are_apart(browser, sample_report):
     assert "keep_languages=en" in body
     # The segment folder is one hover away.
     step = first.find_element(By.CSS_SELECTOR, "td.step")
-    assert step.text == "extract" and step.get_attribute("title").startswith("segment folder: _work/01_local")
+    assert step.text == "extract" and step.get_attribute("title").startswith("segment folder: .dclm/work/01_local")
 
 
 def _overlaps(boxes: list) -> list:

@@ -45,7 +45,7 @@ def test_summary_says_to_rerun_only_for_retriable_failures(corpus, tmp_path, run
     assert result.code == 2
     assert RERUN not in result.out
     assert "Shards bogus, empty will fail the same way again" in result.out
-    stats = json.loads((out / "stats.json").read_text())
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert sorted(stats["shards_failed"]) == ["bogus", "empty"] and stats["shards_failed_retriable"] == []
 
 

@@ -54,7 +54,15 @@ def _reasons_html(counter: Counter, limit: int = 3) -> str:
 
 
 def _folder(data: StageData, segment_label: str) -> str:
-    return "this folder" if segment_label == data.segments[-1].label else f"_work/{segment_label}"
+    """Where a segment's files are, relative to the report's folder."""
+    segment = next((s for s in data.segments if s.label == segment_label), None)
+    if segment is None or segment is data.segments[-1]:
+        return "this folder"
+    root = str(data.root).rstrip("/")
+    path = segment.path.rstrip("/")
+    # The segment's path is the filesystem's form of the root (no scheme); match on the tail.
+    marker = path.find("/.dclm/")
+    return path[marker + 1:] if marker >= 0 else (path[len(root) + 1:] if path.startswith(root) else path)
 
 
 def _after_segment(segment) -> str:
