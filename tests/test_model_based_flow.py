@@ -25,7 +25,7 @@ def test_score_then_top_fraction_over_the_whole_run(corpus, tmp_path, run_cli):
     # Without --model: the shipped reference model, named in the output, and the same scores.
     default = run_cli("classifier", "score", "--input", extracted, "--output", tmp_path / "default")
     assert default.code == 0 and f"scoring with {REFERENCE} (sha256" in default.out, default
-    same = "SELECT id, fasttext_hq_prob FROM read_parquet('{}/*.parquet') ORDER BY id, fasttext_hq_prob"
+    same = "SELECT id, fasttext_hq_prob FROM read_parquet('{}/data/*.parquet') ORDER BY id, fasttext_hq_prob"
     assert duckdb.sql(same.format(scored)).fetchall() == duckdb.sql(same.format(tmp_path / "default")).fetchall()
     n = _count(scored)
     result = run_cli("select", "--input", scored, "--top-fraction", "0.1", "--by", "fasttext_hq_prob",
