@@ -38,7 +38,7 @@ def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--annotate", action="store_true",
                         help="store every filter's signals as columns and keep every page")
     parser.add_argument("--dropped-sample", type=int, default=None, metavar="N",
-                        help="write only the first N dropped pages per shard to OUTPUT/dropped/ (default: all)")
+                        help="write only the first N dropped pages per shard to OUTPUT/.dclm/dropped/ (default: all)")
     parser.add_argument("--dclm-root", default=None, metavar="DIR",
                         help="a clone of mlfoundations/dclm: DCLM recipes' banlists and TLD list are read "
                              "from it before our stand-ins (default: $DCLM_ROOT)")
