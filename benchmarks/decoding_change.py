@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding  # noqa: E402
 
+from dclm.charset_check import checked_decode  # noqa: E402
 from dclm.html_text import charset_from_content_type, decode_html  # noqa: E402
 from dclm.main_content import extract_main_content  # noqa: E402
 from dclm.warc_records import Record, iter_archive  # noqa: E402
@@ -33,8 +34,11 @@ DEFAULT_INPUTS = [REPO.parent / "shared" / "corpus" / "warc", REPO / "data" / "s
 
 
 def decode_before(payload: bytes, content_type) -> tuple[str, str]:
+    """The rule before UTF-8 came first, with the same plausibility check as ``decode_html``."""
     encoding = charset_from_content_type(content_type) or detect_encoding(payload, from_html_meta=True)
-    return bytes_to_str(payload, encoding, errors="replace"), encoding
+    text = checked_decode(payload, encoding, lambda data, name: bytes_to_str(data, name, errors="replace"),
+                          lambda data: detect_encoding(data, from_html_meta=False))
+    return text, encoding
 
 
 def changed_words(before: str, after: str, limit: int = 2) -> list[str]:
