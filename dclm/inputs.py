@@ -70,7 +70,13 @@ def resolve_inputs(inputs: list[str], suffixes: tuple[str, ...] = WARC_SUFFIXES,
     """
     found: list[str] = []
     for item in inputs:
-        found.extend(retry_call(lambda: _expand(item, suffixes, paths_prefix, recursive), f"listing of {item}"))
+        try:
+            found.extend(retry_call(lambda: _expand(item, suffixes, paths_prefix, recursive), f"listing of {item}"))
+        except UsageError:
+            raise
+        except Exception as exc:   # unreachable host, refused credentials, ...: before any work, one line
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise UsageError(f"cannot read the input {item}: {type(exc).__name__}: {reason}"[:500]) from exc
     unique = list(dict.fromkeys(found))
     return unique
 

@@ -74,3 +74,11 @@ def test_a_stage_folder_stands_for_its_documents_in_either_layout(tmp_path):
     (old / "stats.json").write_text("{}")
     assert resolve_document_inputs([str(new)]) == [str(new / "data" / "a.parquet")]
     assert resolve_document_inputs([str(old)]) == [str(old / "a.parquet")]
+
+
+def test_an_unreachable_input_is_one_line_before_any_work(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("DCLM_REMOTE_RETRY_ATTEMPTS", "1")
+    result = run_cli("filter", "--recipe", "raw", "--input", "http://127.0.0.1:9/x.jsonl", "--output", tmp_path / "o")
+    assert result.code == 1, result
+    assert "cannot read the input http://127.0.0.1:9/x.jsonl" in result.err and "Traceback" not in result.err
+    assert not (tmp_path / "o").exists()
