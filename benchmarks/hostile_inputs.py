@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import json
 import os
 import resource
@@ -117,17 +116,7 @@ def measure(code: Path, args: list[str], timeout: float, memory_gb: float, cwd: 
 
 
 def _warc(path: Path, pages: list[tuple[bytes, list[tuple[str, str]]]]) -> Path:
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
-    buffer = io.BytesIO()
-    writer = WARCWriter(buffer, gzip=True)
-    for index, (body, headers) in enumerate(pages):
-        http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
-        writer.write_record(writer.create_warc_record(f"http://example.com/{index}", "response",
-                                                      payload=io.BytesIO(body), http_headers=http))
-    path.write_bytes(buffer.getvalue())
-    return path
+    return hostile.warc_of_pages(path, pages)
 
 
 def build_cases(work: Path) -> dict[str, list[str]]:

@@ -91,3 +91,20 @@ def many_random_members(path: Path, count: int, size: int) -> Path:
         buffer.write(member(f"ledger/{index:05d}.json", os.urandom(size)))
     buffer.write(END)
     return write(path, buffer.getvalue(), compress=False)
+
+
+def warc_of_pages(path: Path, pages: list[tuple[bytes, list[tuple[str, str]]]]) -> Path:
+    """A gzipped WARC of HTTP 200 responses, one per (body, HTTP headers), at http://example.com/<n>."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    for index, (body, headers) in enumerate(pages):
+        http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(f"http://example.com/{index}", "response",
+                                                      payload=io.BytesIO(body), http_headers=http))
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -6,30 +6,18 @@ Each WARC is written in the test with warcio; extraction is the real one
 from __future__ import annotations
 
 import gzip
-import io
 import time
 import zlib
 from pathlib import Path
 
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
-
 from dclm.ledger import ShardLedger
+from hostile_archives import warc_of_pages as _warc
 from pipelines.extract import iter_extracted
 
 NORMAL = (b"<html><head><title>Fine</title></head><body><p>This ordinary page has a paragraph of plain "
           b"English words, long enough to be kept as the main content of the page.</p></body></html>")
 
 
-def _warc(path: Path, pages: list[tuple[bytes, list[tuple[str, str]]]]) -> Path:
-    buffer = io.BytesIO()
-    writer = WARCWriter(buffer, gzip=True)
-    for index, (body, headers) in enumerate(pages):
-        http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
-        writer.write_record(writer.create_warc_record(f"http://example.com/{index}", "response",
-                                                      payload=io.BytesIO(body), http_headers=http))
-    path.write_bytes(buffer.getvalue())
-    return path
 
 
 def _extract(path: Path, **options) -> tuple[list[dict], ShardLedger]:
