@@ -53,16 +53,17 @@ def _kind_of_text(head: bytes) -> Optional[str]:
 
 
 def _decompressed_head(raw: BinaryIO, kind: bytes, size: int = 4096) -> bytes:
+    """The first bytes inside a gzip or zstd stream; empty when they cannot be read (then no format matches)."""
     try:
         if kind == _GZIP:
             return gzip.GzipFile(fileobj=raw).read(size)
         import zstandard
 
         return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True).read(size)
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
-        return b"" if "empty" in str(exc) else b"\0"
-    except Exception:   # zstandard.ZstdError: not a zstd stream after all
-        return b"\0"
+    except (OSError, EOFError, zlib.error, ValueError):
+        return b""
+    except Exception:   # zstandard.ZstdError: magic bytes, but not a zstd stream after all
+        return b""
 
 
 def sniff_format(url: str) -> str:
@@ -182,7 +183,8 @@ def read_documents_table(url: str, columns: Optional[list[str]] = None,
     if fmt == PARQUET:
         schema = read_schema(url)
         if "id" in schema.names and "text" in schema.names \
-                and not any(pa.types.is_map(f.type) for f in read_parquet_schema(url)):
+                and not any(pa.types.is_map(f.type) or pa.types.is_struct(f.type)
+                            for f in read_parquet_schema(url)):
             wanted = None if columns is None else [c for c in columns if c in schema.names]
             return read_table(url, columns=wanted)
     rows = list(iter_documents(url, notes, fmt=fmt))

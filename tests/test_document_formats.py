@@ -169,3 +169,12 @@ def test_tables_and_batches_read_jsonl_like_parquet(tmp_path):
     assert table.column("id").to_pylist() == ["<urn:uuid:aaaa>", "<urn:uuid:bbbb>"]
     batches = list(iter_document_batches(str(path), ["text", "id"], batch_size=1))
     assert [b.column("id").to_pylist() for b in batches] == [["<urn:uuid:aaaa>"], ["<urn:uuid:bbbb>"]]
+
+
+@pytest.mark.parametrize("data", [gzip.compress(b"plain words, not JSON\n"), gzip.compress(b""),
+                                  b"\x28\xb5\x2f\xfd" + b"not really zstd", b"\x1f\x8b" + b"not really gzip"])
+def test_compressed_files_of_no_known_format_are_refused_by_name(tmp_path, data):
+    path = tmp_path / "mystery.jsonl.gz"
+    path.write_bytes(data)
+    with pytest.raises(InputFormatError, match="not a format dclm reads"):
+        sniff_format(str(path))

@@ -29,6 +29,8 @@ RUN_EXAMPLES = """
 """
 FILTER_EXAMPLES = """
   dclm filter --recipe c4 --input out/extracted --output out/c4
+  dclm filter --recipe dclm_baseline_heuristics --input 'pool/*.jsonl.zst' --output out/pool \\
+      --output-format jsonl.zst
 """
 
 
@@ -65,8 +67,9 @@ def register(subparsers, add_execution_options) -> None:
 
     flt = subparsers.add_parser(
         "filter", help="apply a recipe to documents (Parquet or JSONL, e.g. from `dclm extract`)",
-        description="Apply a recipe to documents: Parquet shards made by `dclm extract`, any Parquet with a "
-                    "text column (FineWeb), or JSONL with a text field, plain, .gz or .zst (DCLM's pool).\n\n"
+        description="Apply a recipe to documents: Parquet shards made by `dclm extract`, any Parquet\n"
+                    "with a text column (FineWeb), or JSONL with a text field, plain, .gz or .zst\n"
+                    "(DCLM's pool); each file's format is read from its first bytes.\n\n"
                     + OUTPUT_NOTE + FILTER_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     flt.add_argument("--recipe", "-r", required=True, metavar="RECIPE", help=RECIPE_HELP.format(names=names))
