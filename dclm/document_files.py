@@ -188,10 +188,12 @@ def read_documents_table(url: str, columns: Optional[list[str]] = None,
             wanted = None if columns is None else [c for c in columns if c in schema.names]
             return read_table(url, columns=wanted)
     rows = list(iter_documents(url, notes, fmt=fmt))
-    if columns is not None:
-        rows = [{key: row.get(key) for key in columns} for row in rows]
-    return rows_to_table(rows, schema_for(rows)) if rows else pa.table({c: pa.array([], pa.string())
-                                                                          for c in (columns or ["id", "text"])})
+    if not rows:
+        return pa.table({c: pa.array([], pa.string()) for c in (columns or ["id", "text"])})
+    if columns is None:
+        return rows_to_table(rows, schema_for(rows))
+    # In the order asked for, as Parquet's read gives them (the core columns would otherwise come first).
+    return _columns_table(rows, list(dict.fromkeys(columns)), as_table=True)
 
 
 def read_parquet_schema(url: str) -> pa.Schema:
@@ -232,10 +234,12 @@ def iter_document_batches(url: str, columns: list[str], batch_size: int = 2048,
         yield _columns_table(chunk, columns)
 
 
-def _columns_table(rows: list[dict], columns: list[str]) -> pa.RecordBatch:
+def _columns_table(rows: list[dict], columns: list[str], as_table: bool = False):
+    """``columns`` of ``rows``, in that order: a record batch (or a table)."""
+    rows = [{name: row.get(name) for name in columns} for row in rows]
     schema = schema_for(rows)
     table = rows_to_table(rows, pa.schema([schema.field(name) for name in columns], metadata=schema.metadata))
-    return table.combine_chunks().to_batches()[0]
+    return table if as_table else table.combine_chunks().to_batches()[0]
 
 
 def document_columns(url: str) -> Optional[list[str]]:

@@ -178,3 +178,11 @@ def test_compressed_files_of_no_known_format_are_refused_by_name(tmp_path, data)
     path.write_bytes(data)
     with pytest.raises(InputFormatError, match="not a format dclm reads"):
         sniff_format(str(path))
+
+
+def test_columns_asked_for_come_in_that_order(tmp_path):
+    path = tmp_path / "pool.jsonl"
+    path.write_bytes(_jsonl_bytes(POOL_RECORDS))
+    table = read_documents_table(str(path), columns=["text", "id"])
+    assert table.column_names == ["text", "id"]
+    assert table.column(0).to_pylist() == ["First page text.", "Second page text."]

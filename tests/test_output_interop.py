@@ -226,3 +226,24 @@ def test_the_report_measures_jsonl_output_as_it_does_parquet(curated):
         assert (measured[fmt].documents, measured[fmt].total_words, measured[fmt].total_bytes) == (
             measured["parquet"].documents, measured["parquet"].total_words, measured["parquet"].total_bytes)
         assert measured[fmt].languages == measured["parquet"].languages
+
+
+@pytest.mark.parametrize("method", ["minhash", "bff"])
+def test_near_duplicate_methods_read_jsonl(tmp_path, run_cli, method):
+    paragraph = ("This paragraph about the old mill by the river is written out in full on every copy of "
+                 "the page, so that its word n-grams are shared by all of them. ") * 3
+    docs = [{"text": f"{paragraph}\nA closing line number {i}.", "url": f"https://mill.example/{i}"}
+            for i in range(4)]
+    docs.append({"text": "An unrelated note about tide tables and the harbour at dawn, written once.",
+                 "url": "https://tide.example/"})
+    source = tmp_path / "pool.jsonl.zst"
+    source.write_bytes(zstandard.ZstdCompressor().compress(_lines(*(json.dumps(d) for d in docs))))
+    out = tmp_path / method
+    result = run_cli("dedup", method, "--input", source, "--output", out)
+    assert result.code == 0, result
+    kept = pq.read_table(out / "data" / "pool.parquet")
+    assert "https://tide.example/" in kept.column("url").to_pylist()
+    stats = json.loads((out / ".dclm" / "stats.json").read_text())
+    assert stats["documents_in"] == 5 and stats["invariant_ok"]
+    # minhash drops the copies; bff keeps their first copy and removes the repeated paragraph from the rest
+    assert kept.num_rows < 5 or any(len(t) < len(docs[1]["text"]) for t in kept.column("text").to_pylist())
