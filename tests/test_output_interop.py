@@ -247,3 +247,24 @@ def test_near_duplicate_methods_read_jsonl(tmp_path, run_cli, method):
     assert stats["documents_in"] == 5 and stats["invariant_ok"]
     # minhash drops the copies; bff keeps their first copy and removes the repeated paragraph from the rest
     assert kept.num_rows < 5 or any(len(t) < len(docs[1]["text"]) for t in kept.column("text").to_pylist())
+
+
+def test_scoring_and_tokenizing_read_dclm_pool_jsonl(tmp_path, run_cli):
+    docs = [{"text": f"Document {i}: " + "how to plant tomatoes in spring, step by step, with watering advice. " * 12,
+             "metadata": {"WARC-Record-ID": f"<urn:{i}>", "WARC-Target-URI": f"https://garden.example/{i}"}}
+            for i in range(6)]
+    source = tmp_path / "pool.jsonl.zst"
+    source.write_bytes(zstandard.ZstdCompressor().compress(_lines(*(json.dumps(d) for d in docs))))
+    scored = tmp_path / "scored"
+    result = run_cli("classifier", "score", "--input", source, "--output", scored, "--output-format", "jsonl.zst")
+    assert result.code == 0, result
+    with zstandard.open(scored / "data" / "pool.jsonl.zst", "rt") as fh:
+        rows = [json.loads(line) for line in fh]
+    assert [r["id"] for r in rows] == [f"<urn:{i}>" for i in range(6)]
+    assert all(0.0 <= r["fasttext_hq_prob"] <= 1.0 for r in rows)
+    assert rows[0]["url"] == "https://garden.example/0" and rows[0]["metadata"]["WARC-Record-ID"] == "<urn:0>"
+    tokens = tmp_path / "tokens"
+    result = run_cli("tokenize", "--input", scored, "--scale", "micro", "--output", tokens)
+    assert result.code == 0, result
+    manifest = json.loads((tokens / "manifest.json").read_text())
+    assert manifest["documents"] == 6

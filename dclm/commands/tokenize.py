@@ -8,8 +8,8 @@ from dclm.inputs import resolve_document_inputs
 
 HELP = "tokenize curated Parquet text into fixed-length training sequences"
 DESCRIPTION = """\
-Tokenize the `text` column of Parquet shards (the output of dclm run, filter,
-select or dedup) with the scale's tokenizer. Documents are joined with
+Tokenize the `text` of documents (the output of dclm run, filter, select or
+dedup, or any Parquet or JSONL shards) with the scale's tokenizer. Documents are joined with
 <|endoftext|> into one stream, cut into sequences of seq_len + 1 tokens (the
 inputs and their next-token targets; the last partial sequence is dropped),
 and shuffled with the scale's seed. Writes OUTPUT/tokens-NNNNN.npy and
