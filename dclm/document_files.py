@@ -177,14 +177,13 @@ def iter_documents(url: str, notes: Optional[InputNotes] = None, fmt: Optional[s
 def read_documents_table(url: str, columns: Optional[list[str]] = None,
                          notes: Optional[InputNotes] = None) -> pa.Table:
     """A whole shard as an Arrow table (Parquet read as is; JSONL and id-less Parquet through rows)."""
-    from dclm.parquet_shards import read_schema, read_table
+    from dclm.parquet_shards import read_table
 
     fmt = sniff_format(url)
     if fmt == PARQUET:
-        schema = read_schema(url)
+        schema = read_parquet_schema(url)
         if "id" in schema.names and "text" in schema.names \
-                and not any(pa.types.is_map(f.type) or pa.types.is_struct(f.type)
-                            for f in read_parquet_schema(url)):
+                and not any(pa.types.is_map(f.type) or pa.types.is_struct(f.type) for f in schema):
             wanted = None if columns is None else [c for c in columns if c in schema.names]
             return read_table(url, columns=wanted)
     rows = list(iter_documents(url, notes, fmt=fmt))

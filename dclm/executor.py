@@ -333,11 +333,12 @@ def _poll_board(board, poll, display, wait_s: float = 0.0):
     return board.snapshot.remote()
 
 
-def check_run_manifest(output_dir: str, stage: str, params: dict[str, Any]) -> None:
+def check_run_manifest(output_dir: str, stage: str, params: dict[str, Any], force: bool = False) -> None:
     """Refuse to resume into a directory made by another stage or other parameters.
 
     Without this, rerunning with ``--extractor trafilatura`` into a directory
-    made with resiliparse would silently keep the old shards.
+    made with resiliparse would silently keep the old shards. With ``force``
+    the folder is claimed for this run whatever it held.
     """
     import json
 
@@ -349,7 +350,7 @@ def check_run_manifest(output_dir: str, stage: str, params: dict[str, Any]) -> N
     check_output_folder(output_dir)
     path = run_manifest_path(output_dir)
     wanted = {"stage": stage, "params": params}
-    if exists(path):
+    if exists(path) and not force:
         with fsspec.open(path, "rb") as fh:
             found = json.loads(fh.read())
         if found != wanted:

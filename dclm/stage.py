@@ -12,9 +12,9 @@ import sys
 from typing import Any, Callable, Optional, TextIO
 
 from dclm.atomic_files import write_bytes_atomic
-from dclm.executor import ShardJob, check_output_folder, check_run_manifest, remove_stale_stage_temps, run_jobs
+from dclm.executor import ShardJob, check_run_manifest, remove_stale_stage_temps, run_jobs
 from dclm.ledger import ShardLedger, read_ledger, summarize_run
-from dclm.output_layout import run_manifest_path, stats_path
+from dclm.output_layout import stats_path
 
 EXIT_OK = 0
 EXIT_USAGE = 1
@@ -33,12 +33,7 @@ def run_stage(stage: str, jobs: list[ShardJob], work: Callable[[ShardJob], dict]
               params: dict[str, Any], *, ray_address: Optional[str] = None, num_cpus: Optional[int] = None,
               progress: bool = True, force: bool = False, out: Optional[TextIO] = None) -> int:
     """Run every shard of a stage and report; returns the process exit code."""
-    if force:
-        check_output_folder(output_dir)
-        write_bytes_atomic(run_manifest_path(output_dir),
-               json.dumps({"stage": stage, "params": params}, indent=2, sort_keys=True).encode())
-    else:
-        check_run_manifest(output_dir, stage, params)
+    check_run_manifest(output_dir, stage, params, force=force)
     # Before: what an earlier, killed run left. After: what this run's dead
     # workers left (Ray redid their shards under new temporary names).
     remove_stale_stage_temps(output_dir)

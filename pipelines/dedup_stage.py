@@ -30,12 +30,12 @@ from typing import Optional, TextIO
 from dclm import fault_hooks
 from dclm.atomic_files import exists, write_bytes_atomic
 from dclm.errors import UsageError
-from dclm.executor import (RunReport, ShardJob, check_output_folder, check_run_manifest, ensure_ray, is_done,
+from dclm.executor import (RunReport, ShardJob, check_run_manifest, ensure_ray, is_done,
                            note_task, plan_jobs, remove_stale_stage_temps, task_facts)
 from dclm.inputs import check_unique_names, shard_name
 from dclm.shard_failures import mark_retriable
 from dclm.ledger import ShardLedger, read_ledger, summarize_run
-from dclm.output_layout import run_manifest_path, stats_path
+from dclm.output_layout import stats_path
 from dclm.stage import EXIT_INVARIANT, EXIT_OK, EXIT_SHARDS_FAILED, print_summary
 from dedup.ray_tasks import submit
 from pipelines import dedup_checkpoint as checkpoint
@@ -150,13 +150,7 @@ def run_dedup(method: DedupMethod, inputs: list[str], output_dir: str, *,
     params = {**method.params, "dropped_sample": dropped_sample,
               **({"output_format": output_format} if output_format != "parquet" else {})}
     jobs = plan_jobs(inputs, output_dir, params)
-    if force:
-        check_output_folder(output_dir)
-        write_bytes_atomic(run_manifest_path(output_dir),
-                           json.dumps({"stage": method.stage, "params": params}, indent=2,
-                                      sort_keys=True).encode())
-    else:
-        check_run_manifest(output_dir, method.stage, params)
+    check_run_manifest(output_dir, method.stage, params, force=force)
     remove_stale_stage_temps(output_dir)           # left by a killed earlier run
     started = time.monotonic()
     pending = [job for job in jobs if force or not is_done(job)]
