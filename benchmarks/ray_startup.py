@@ -20,8 +20,12 @@ shows where the time goes:
   +num_gpus=0     no accelerator probe
   +no metrics     _system_config enable_metrics_collection=False: the raylet
                   otherwise waits for the metrics agent
-  embedded        dclm.executor.ensure_ray(): all of the above, usage stats
-                  off, the token notice hidden (token auth stays on)
+  full head       dclm.executor.ensure_ray() with DCLM_RAY_FULL_HEAD=1: all
+                  of the above, usage stats off, the token notice hidden
+                  (token auth stays on)
+  embedded        dclm.executor.ensure_ray(): the same without the head's API
+                  server and autoscaler monitor, which a one-machine job
+                  never uses
 
 The machine may be shared: the load average is printed with the results.
 """
@@ -44,8 +48,11 @@ started = time.perf_counter()
 import ray
 imported = time.perf_counter()
 how = sys.argv[1]
-if how == "embedded":
+if how.startswith("embedded"):
     sys.path.insert(0, sys.argv[2])
+    if how == "embedded-full":
+        import os
+        os.environ["DCLM_RAY_FULL_HEAD"] = "1"
     from dclm.executor import ensure_ray
     ensure_ray()
 else:
@@ -67,6 +74,7 @@ CONFIGS = {
     "+num_gpus=0": "dict(address='local', include_dashboard=False, num_gpus=0)",
     "+no metrics": "dict(address='local', include_dashboard=False, num_gpus=0, "
                    "_system_config={'enable_metrics_collection': False})",
+    "full head": "embedded-full",
     "embedded": "embedded",
 }
 TOKEN_NOTICE = "Token authentication is enabled"

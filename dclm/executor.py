@@ -185,7 +185,7 @@ def ensure_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) ->
         # workers for the job rather than use the ones it pre-started (+1.2 s to the first task).
         # A private runtime reports no usage statistics, unless the user's environment asks for them.
         local_env = {"RAY_USAGE_STATS_ENABLED": os.environ.get("RAY_USAGE_STATS_ENABLED", "0"), **env_vars}
-        with _quiet_token_notice(), _environment(local_env):
+        with _quiet_token_notice(), _environment(local_env), _without_head_extras():
             ray.init(address="local", num_cpus=num_cpus, num_gpus=0, include_dashboard=False,
                      log_to_driver=True, configure_logging=False,
                      _system_config={"enable_metrics_collection": False})
@@ -205,6 +205,41 @@ def _environment(variables: dict[str, str]):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _without_head_extras():
+    """Start a local runtime without the two head processes a one-machine job never uses.
+
+    Ray has no switch for either, so ``Node.start_api_server`` and
+    ``Node.start_monitor`` are skipped for the duration of our own
+    ``ray.init`` (and restored after it; other runtimes are untouched):
+
+    * the API server: with ``include_dashboard=False`` it only runs the
+      usage-statistics module, and usage statistics are off for the embedded
+      runtime. ``ray.init`` otherwise waits for it to publish its address.
+    * the autoscaler monitor: one machine has nothing to scale.
+
+    On a 2-core machine the two Python processes compete with the raylet's own
+    agents for the CPUs during start-up; ``benchmarks/ray_startup.py`` measures
+    the gain ("embedded" against "full head"). A Ray release without these
+    methods simply starts everything, as before. ``DCLM_RAY_FULL_HEAD=1``
+    keeps them (for debugging with ``ray status``).
+    """
+    from ray._private import node
+
+    skipped = ("start_api_server", "start_monitor")
+    saved = {name: node.Node.__dict__.get(name) for name in skipped}
+    if os.environ.get("DCLM_RAY_FULL_HEAD") == "1" or not all(saved.values()):
+        yield
+        return
+    node.Node.start_api_server = lambda self, **_: None
+    node.Node.start_monitor = lambda self: None
+    try:
+        yield
+    finally:
+        for name, method in saved.items():
+            setattr(node.Node, name, method)
 
 
 @contextlib.contextmanager
