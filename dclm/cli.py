@@ -48,37 +48,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def cpu_count(text: str) -> int:
-    """--num-cpus: a whole number of cores, at least 1 (Ray waits forever for a task on 0 cores)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of cores") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} cores: give at least 1")
-    return value
-
-
-def _add_execution_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("execution")
-    group.add_argument("--ray-address", default=None, metavar="ADDR",
-                       help="join a running Ray cluster (e.g. 'auto' or 'ray://head:10001'); "
-                            "default: $RAY_ADDRESS, else start an embedded local runtime")
-    group.add_argument("--num-cpus", type=cpu_count, default=None, metavar="N",
-                       help="cores for the embedded runtime (default: all); ignored with --ray-address")
-    group.add_argument("--force", action="store_true",
-                       help="redo every shard even if its output and ledger exist")
-    group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dclm", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"dclm {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     from dclm.commands import register_all
+    from dclm.commands.execution_options import add_execution_options
 
-    register_all(commands, _add_execution_options)
+    register_all(commands, add_execution_options)
     return parser
 
 

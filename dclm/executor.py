@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from dclm import shard_progress
+from dclm import progress_board, shard_progress
 from dclm.atomic_files import exists, remove_stale_temps
 from dclm.inputs import shard_name
 from dclm.output_layout import document_path, dropped_path, ledger_path, run_manifest_path, stage_folders
@@ -303,7 +303,7 @@ def run_jobs(jobs: list[ShardJob], work: Callable[[ShardJob], dict], *, ray_addr
     import ray  # only after ensure_ray, which may set Ray's auth mode first
 
     try:
-        board = shard_progress.start_board() if progress else None
+        board = progress_board.start_board() if progress else None
         remote_task = ray.remote(_shard_task)
         # The task name shows in `ps` (ray::run_shard:NAME), so a stuck shard can be found.
         refs = {remote_task.options(num_cpus=1, max_retries=WORKER_RETRIES, retry_exceptions=False,

@@ -31,6 +31,7 @@ import yaml
 
 from dclm import bounded_yaml
 from dclm.errors import UsageError
+from dedup.step_settings import GLOBAL_STEPS, global_step_settings
 from filters.operator import FILTER, GLOBAL, Operator
 from filters.parameter_checks import parameter_problems
 
@@ -51,7 +52,6 @@ _DCLM_DOWNLOADS = {
                                              "refinedweb_banned_domains_curated/resolve/main/"
                                              "refinedweb_banned_domains_curated.txt",
 }
-GLOBAL_STEP_NAMES = ("exact_dedup", "url_dedup", "minhash_dedup", "bff_dedup")
 
 
 @dataclass(frozen=True)
@@ -194,9 +194,7 @@ def _global_step(number: int, name: str, kwargs: dict[str, Any], where: str) -> 
             if unknown:
                 raise ValueError(f"unexpected parameters {sorted(unknown)}")
         else:
-            from pipelines.global_steps import check_global_step
-
-            check_global_step(name, kwargs)
+            global_step_settings(name, kwargs)
     except (ValueError, UsageError) as exc:
         raise UsageError(f"{where}: {exc}") from exc
     return RecipeStep(number=number, name=name, kwargs=kwargs, op=Operator(name, GLOBAL, _needs_whole_run))
@@ -228,7 +226,7 @@ def _compile_step(number: int, raw: Any, recipe_dir: str, warnings: list[str],
         raise UsageError(f"step {number}: func must be one operator name (a string), got {_short(name)}")
     where = f"step {number} ({name})"
     kwargs = {k: v for k, v in raw.items() if k != "func" and not str(k).startswith("_")}
-    if name in GLOBAL_STEP_NAMES or _is_top_fraction(name, kwargs):
+    if name in GLOBAL_STEPS or _is_top_fraction(name, kwargs):
         return _global_step(number, name, kwargs, where)
     op = OPERATORS.get(name)
     if op is None:
@@ -261,8 +259,6 @@ def _split_line_problems(steps: list[RecipeStep]) -> list[str]:
     ``join_lines_modifier`` works on lines (DCLM's paragraph dedup in
     ``c4.yaml``); it is told the delimiter here.
     """
-    from pipelines.global_steps import check_global_step
-
     problems, split_at = [], None
     for step in steps:
         if step.name == "split_lines_modifier":
@@ -273,7 +269,7 @@ def _split_line_problems(steps: list[RecipeStep]) -> list[str]:
             column = step.kwargs.get("content_key", step.kwargs.get("column", "text"))
             if step.name == "exact_dedup" and column == "text":
                 step.kwargs["lines_delimiter"] = split_at.kwargs.get("delimiter", "\n")
-                check_global_step(step.name, step.kwargs)
+                global_step_settings(step.name, step.kwargs)
             elif step.name != "exact_dedup":
                 problems.append(f"step {step.number} ({step.name}): runs between split_lines_modifier "
                                 f"(step {split_at.number}) and join_lines_modifier; only exact_dedup "

@@ -6,15 +6,17 @@ while it runs, how many documents it has read and which share of its input
 that is; the driver polls the totals (``dclm.progress_display``) and shows
 documents, documents per second and an ETA.
 
-* ``ProgressBoard``: a tiny Ray actor (no CPU reserved) holding the latest
+* The board (``dclm.progress_board``): a tiny Ray actor holding the latest
   report of every shard; the driver asks it for a snapshot.
-* Worker side: ``reporting(board, shard)`` around a shard's work, and
-  ``advance()`` from the loops that read documents. ``advance`` is a counter
+* Worker side, this module: ``reporting(board, shard)`` around a shard's
+  work, and ``advance()`` from the loops that read documents. ``advance`` is a counter
   increment and a clock read; a report goes out at most every
   ``REPORT_EVERY_S`` seconds. Outside ``reporting`` (no board: tests, local
   calls, the dedup phases) it does nothing.
 
 Reports never touch a shard's output, so progress cannot change what a run writes.
+This module needs no Ray (a board is any object with ``update.remote``), so
+the readers at the bottom of the house can count what they read.
 """
 from __future__ import annotations
 
@@ -23,27 +25,6 @@ import time
 from typing import Optional
 
 REPORT_EVERY_S = 0.5
-
-
-class ProgressBoard:
-    """The actor: ``shard name -> (documents read, fraction of the input read or None)``."""
-
-    def __init__(self):
-        self._shards: dict[str, tuple[int, Optional[float]]] = {}
-
-    def update(self, shard: str, documents: int, fraction: Optional[float]) -> None:
-        self._shards[shard] = (documents, fraction)
-
-    def snapshot(self) -> dict[str, tuple[int, Optional[float]]]:
-        return dict(self._shards)
-
-
-def start_board():
-    """A ``ProgressBoard`` actor in the connected Ray runtime."""
-    import ray
-
-    # num_cpus=0: the board must not take a core a shard could use.
-    return ray.remote(num_cpus=0, max_restarts=0)(ProgressBoard).remote()
 
 
 class _Reporter:

@@ -25,21 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedup.jaccard import estimated_jaccard_16bit
 from dedup.partitioning import concat_parts, split_by_partition, unpack_doc_index
 from dedup.ray_tasks import submit, transpose
 from dedup.shard_sketch import stored_signatures
 from dedup.star_contraction import route_to_both_ends
-
-
-def estimated_jaccard_16bit(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
-    """Per row, the Jaccard estimate from two 16-bit truncated signatures.
-
-    Unequal entries still agree on their low 16 bits with chance 2^-16; the
-    estimate removes that bias: ``(match − 2^-16) / (1 − 2^-16)``.
-    """
-    chance = 1.0 / (1 << 16)
-    match = np.mean(sig_a == sig_b, axis=1)
-    return np.clip((match - chance) / (1.0 - chance), 0.0, 1.0)
 
 
 def _group_of(nodes: np.ndarray, num_groups: int) -> np.ndarray:

@@ -5,6 +5,8 @@ exact intersection size of every pair in a sample at once, through an
 inverted index (shingle -> documents holding it): pairs that share no shingle
 have intersection 0 and are never touched, so the cost follows the number of
 (shingle, pair) co-occurrences instead of n^2 set intersections in Python.
+``estimated_jaccard_16bit`` is the estimate from two stored (truncated)
+MinHash signatures, with which the dedup checks its candidate pairs.
 """
 from __future__ import annotations
 
@@ -68,3 +70,14 @@ def all_pairs_jaccard(shingle_sets: Sequence[np.ndarray]) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         sim = np.where(union > 0, inter / union, 1.0)
     return sim
+
+
+def estimated_jaccard_16bit(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
+    """Per row, the Jaccard estimate from two 16-bit truncated signatures.
+
+    Unequal entries still agree on their low 16 bits with chance 2^-16; the
+    estimate removes that bias: ``(match − 2^-16) / (1 − 2^-16)``.
+    """
+    chance = 1.0 / (1 << 16)
+    match = np.mean(sig_a == sig_b, axis=1)
+    return np.clip((match - chance) / (1.0 - chance), 0.0, 1.0)

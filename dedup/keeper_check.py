@@ -6,7 +6,7 @@ for variants of variants). Removing C "as a duplicate of A" is then a false
 positive, however good each LSH candidate was. So, after the keep rule has
 chosen each cluster's keeper, every other member is compared with the
 keeper itself, all ``num_hashes`` signature entries (16-bit, see
-``candidate_verification.estimated_jaccard_16bit``):
+``jaccard.estimated_jaccard_16bit``):
 
 * estimate >= ``keeper_threshold``: the member is removed, its keeper named;
 * below: the member is *unverified*. It is neither removed nor lost: the
@@ -28,7 +28,7 @@ from typing import Optional
 import numpy as np
 import pyarrow as pa
 
-from dedup.candidate_verification import estimated_jaccard_16bit
+from dedup.jaccard import estimated_jaccard_16bit
 from dedup.cluster_stats import cluster_size_stats
 from dedup.keep_rule import rank_clusters
 from dedup.lsh_buckets import partition_band_rows

@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dedup.bff_dedup import BffConfig, bff_annotations, bff_decision_table
+from dedup.bff_config import BffConfig
+from dedup.bff_dedup import bff_annotations, bff_decision_table
 from dedup.first_occurrence import first_occurrence_annotations
 from dedup.minhash_config import MinHashConfig
 from dedup.minhash_dedup import CLUSTER_COLUMN, KEEP_COLUMN, minhash_dedup_annotations

@@ -91,11 +91,12 @@ def _write_shard(path, texts):
 
 
 def _cli(*argv):
-    from dclm.cli import _Parser, _add_execution_options
+    from dclm.cli import _Parser
+    from dclm.commands.execution_options import add_execution_options
     from dclm.commands import decontaminate
 
     parser = _Parser(prog="dclm")
-    decontaminate.register(parser.add_subparsers(dest="command"), _add_execution_options)
+    decontaminate.register(parser.add_subparsers(dest="command"), add_execution_options)
     args = parser.parse_args([str(a) for a in argv])
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

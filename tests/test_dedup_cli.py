@@ -206,7 +206,8 @@ def test_usage_errors(pages, dedup_cli, tmp_path):
 
 def test_recipe_global_step_matches_cli(pages, dedup_cli, tmp_path):
     from dclm.errors import UsageError
-    from pipelines.global_steps import check_global_step, run_global_step
+    from dedup.step_settings import global_step_settings
+    from pipelines.global_steps import run_global_step
 
     inputs, _, _ = pages
     shards = [str(p) for p in sorted(inputs.glob("*.parquet"))]
@@ -216,12 +217,12 @@ def test_recipe_global_step_matches_cli(pages, dedup_cli, tmp_path):
     for name in ("CC-MAIN-DEV-00000", "zz-planted"):
         assert pq.read_table(tmp_path / "step" / "data" / f"{name}.parquet").equals(
             pq.read_table(tmp_path / "cli" / "data" / f"{name}.parquet"))
-    check_global_step("minhash_dedup", {"ngram": 5, "threshold": 0.8, "keep": "lowest_id"})
-    check_global_step("bff_dedup", {"ngram": 13, "threshold": 0.8})
+    global_step_settings("minhash_dedup", {"ngram": 5, "threshold": 0.8, "keep": "lowest_id"})
+    global_step_settings("bff_dedup", {"ngram": 13, "threshold": 0.8})
     with pytest.raises(UsageError, match="accepts"):
-        check_global_step("bff_dedup", {"ngrams": 13})
+        global_step_settings("bff_dedup", {"ngrams": 13})
     with pytest.raises(UsageError, match="old-both"):
-        check_global_step("bff_dedup", {"remove_type": "paragraph"})
+        global_step_settings("bff_dedup", {"remove_type": "paragraph"})
 
 
 def test_empty_shards_and_nulls(dedup_cli, tmp_path):

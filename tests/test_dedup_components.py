@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dedup.candidate_verification import estimated_jaccard_16bit
+from dedup.jaccard import estimated_jaccard_16bit
 from dedup.components import connected_components, lsh_clusters
 from dedup.keep_rule import KeepRule, pick_representatives
 from dedup.lsh_buckets import (band_rows, bucket_star_edges, candidate_pairs, center_ranks,

@@ -101,13 +101,13 @@ def test_dclm_selection_keeps_smallest_selected_value(tmp_path):
 
 def test_dclm_exact_dedup_step_validates():
     from dclm.errors import UsageError
-    from pipelines.global_steps import check_global_step
+    from dedup.step_settings import global_step_settings
 
-    check_global_step("exact_dedup", {"content_key": "url", "normalize": "normalize_url"})
-    check_global_step("exact_dedup", {"content_key": "text", "normalize": "normalize_whitespace_and_lowercase",
+    global_step_settings("exact_dedup", {"content_key": "url", "normalize": "normalize_url"})
+    global_step_settings("exact_dedup", {"content_key": "text", "normalize": "normalize_whitespace_and_lowercase",
                                       "selection_key": "url", "selection_normalize": "hash_text"})
     with pytest.raises(UsageError, match="no_such"):
-        check_global_step("exact_dedup", {"content_key": "url", "normalize": "no_such"})
+        global_step_settings("exact_dedup", {"content_key": "url", "normalize": "no_such"})
 
 
 def _in_process(module, paths, partitions, key_kwargs, annotate_kwargs, selection_reverse=False):

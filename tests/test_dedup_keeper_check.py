@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dedup.candidate_verification import estimated_jaccard_16bit
+from dedup.jaccard import estimated_jaccard_16bit
 from dedup.jaccard import jaccard
 from dedup.keeper_check import settle_clusters
 from dedup.minhash_config import DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD, MinHashConfig

@@ -289,11 +289,12 @@ def test_same_model_gives_identical_report():
 
 
 def _cli(*argv):
-    from dclm.cli import _Parser, _add_execution_options
+    from dclm.cli import _Parser
+    from dclm.commands.execution_options import add_execution_options
     from dclm.commands import evaluate
 
     parser = _Parser(prog="dclm")
-    evaluate.register(parser.add_subparsers(dest="command"), _add_execution_options)
+    evaluate.register(parser.add_subparsers(dest="command"), add_execution_options)
     args = parser.parse_args([str(a) for a in argv])
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

@@ -82,7 +82,8 @@ def test_gold_bpb_tasks_load_one_gold_answer_per_item():
 
 @needs_data
 def test_eval_cli_leaves_out_the_items_of_an_exclusion_file(tmp_path, monkeypatch):
-    from dclm.cli import _Parser, _add_execution_options
+    from dclm.cli import _Parser
+    from dclm.commands.execution_options import add_execution_options
     from dclm.commands import evaluate
     from dclm.evaluation.item_contamination import FORMAT
     from dclm.model import build_model
@@ -108,7 +109,7 @@ def test_eval_cli_leaves_out_the_items_of_an_exclusion_file(tmp_path, monkeypatc
 
     def cli(*argv):
         parser = _Parser(prog="dclm")
-        evaluate.register(parser.add_subparsers(dest="command"), _add_execution_options)
+        evaluate.register(parser.add_subparsers(dest="command"), add_execution_options)
         args = parser.parse_args([str(a) for a in argv] + ["--no-progress"])
         out = io.StringIO()
         with redirect_stdout(out), redirect_stderr(io.StringIO()):

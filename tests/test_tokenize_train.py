@@ -59,13 +59,13 @@ def tokenized(corpus, tmp_path_factory):
 
 def _cli(*argv):
     """Run our two sub-commands the way dclm.cli.main does, without needing them registered."""
-    from dclm.cli import _add_execution_options
+    from dclm.commands.execution_options import add_execution_options
     from dclm.commands import tokenize, train
 
     parser = argparse.ArgumentParser(prog="dclm")
     sub = parser.add_subparsers(dest="command")
-    tokenize.register(sub, _add_execution_options)
-    train.register(sub, _add_execution_options)
+    tokenize.register(sub, add_execution_options)
+    train.register(sub, add_execution_options)
     args = parser.parse_args([str(a) for a in argv])
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -77,7 +77,7 @@ def register(subparsers, add_execution_options) -> None:
                         help="training and evaluation device (default: %(default)s: CUDA when available)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads for training (default: all cores)")
-    from dclm.cli import cpu_count
+    from dclm.commands.execution_options import cpu_count
 
     group = parser.add_argument_group("execution")
     group.add_argument("--ray-address", default=None, metavar="ADDR",

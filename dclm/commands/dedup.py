@@ -189,7 +189,7 @@ def register(subparsers, add_execution_options) -> None:
 
 def build_method(args: argparse.Namespace):
     """The ``DedupMethod`` for parsed arguments (also used by tests)."""
-    from dedup.bff_dedup import BffConfig
+    from dedup.bff_config import BffConfig
     from dedup.minhash_config import MinHashConfig
     from pipelines import dedup_methods as m
 
