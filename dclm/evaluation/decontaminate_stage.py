@@ -27,7 +27,8 @@ from typing import Iterable, Optional
 import pyarrow as pa
 
 from dclm.errors import ShardError
-from dclm.evaluation.decontaminate import NgramIndex, get_index
+from dclm.evaluation.decontaminate import get_index
+from dclm.evaluation.ngrams import NgramIndex
 from dclm.executor import ShardJob
 from dclm.ledger import ShardLedger, read_ledger
 from dclm.document_files import read_documents_table as read_table

@@ -12,8 +12,8 @@ choice, for a few-shot task the last block of the prompt (the demonstrations
 are shared by every item and would otherwise take all of them down together)
 and the choices; a held-out passage is the passage. It is contaminated when
 any of its word 13-grams occurs in the corpus (GPT-3's test, Brown et al.
-2020 App. C), with the normalization and hashing of
-``dclm.evaluation.decontaminate``.
+2020 App. C), built by ``dclm.evaluation.ngrams`` with the word rule of
+``dclm decontaminate`` (``DECONTAMINATION_WORDS``).
 
 The exclusion file (``exclusions.json``) lists, per task or held-out set, the
 ids left out, with the corpora it was computed against and a digest; eval
@@ -29,7 +29,9 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from dclm.evaluation.decontaminate import NGRAM, text_ngrams
+from dclm.evaluation import ngrams
+from dclm.evaluation.decontaminate import DECONTAMINATION_WORDS
+from dclm.evaluation.ngrams import NGRAM, text_ngrams
 
 FORMAT = "dclm-eval-exclusions/1"
 
@@ -78,7 +80,7 @@ def eval_units(task_set_name: str, root: Optional[Path] = None, n: int = NGRAM) 
 
     def add(name: str, ident, texts: Iterable[str]) -> None:
         totals[name] = totals.get(name, 0) + 1
-        grams = [text_ngrams(t, n) for t in texts]
+        grams = [text_ngrams(t, n, rule=DECONTAMINATION_WORDS) for t in texts]
         grams = [g for g in grams if len(g)]
         if not grams:
             return                       # fewer than n words: it cannot overlap anything
@@ -104,29 +106,12 @@ def eval_units(task_set_name: str, root: Optional[Path] = None, n: int = NGRAM) 
 
 
 def matched_ngrams(texts: Iterable[Optional[str]], wanted: np.ndarray, n: int = NGRAM) -> np.ndarray:
-    """The members of ``wanted`` (sorted, unique uint64) that occur in any of ``texts``."""
-    found: list[np.ndarray] = []
-    batch: list[np.ndarray] = []
-    size = 0
-    for text in texts:
-        grams = text_ngrams(text or "", n)
-        if len(grams):
-            batch.append(grams)
-            size += len(grams)
-        if size >= 1 << 20:          # check in blocks: one isin per million n-grams
-            found.append(_members(np.concatenate(batch), wanted))
-            batch, size = [], 0
-    if batch:
-        found.append(_members(np.concatenate(batch), wanted))
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+    """The members of ``wanted`` (sorted, unique uint64) that occur in any of ``texts``.
 
-
-def _members(grams: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    if not len(wanted):
-        return np.zeros(0, dtype=np.uint64)
-    pos = np.searchsorted(wanted, grams)
-    pos[pos == len(wanted)] = 0
-    return np.unique(grams[wanted[pos] == grams])
+    The word rule is fixed here: the items' n-grams were cut with it, and a
+    corpus cut another way would miss copies.
+    """
+    return ngrams.matched_ngrams(texts, wanted, n, rule=DECONTAMINATION_WORDS)
 
 
 def exclusion_document(units: EvalUnits, matched_by_source: dict[str, np.ndarray], sources: list[dict],

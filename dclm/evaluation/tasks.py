@@ -19,12 +19,14 @@ HF datasets); ``importlib`` only tells us where its files are.
 """
 from __future__ import annotations
 
+import glob
 import gzip
 import importlib.util
 import json
 import os
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -204,6 +206,24 @@ def requests_path(spec: TaskSpec, root: Optional[Path] = None) -> Optional[Path]
         return None
     path = root / spec.source / spec.variant / "requests.jsonl.gz"
     return path if path.is_file() else None
+
+
+def request_files(sources: Sequence[str], root: Path | None = None) -> tuple[list[str], list[str]]:
+    """(the request files of every variant of the named oe_eval_tasks folders, the folders that have none).
+
+    Every variant, not only those a task set runs: a check for evaluation text
+    in training data should see every rendering the evaluator might use.
+    """
+    root = root or tasks_root()
+    if root is None:
+        return [], list(sources)
+    files, missing = [], []
+    for source in sources:
+        found = sorted(glob.glob(os.path.join(root, source, "*", "requests.jsonl.gz")))
+        files += found
+        if not found:
+            missing.append(source)
+    return files, missing
 
 
 def read_requests(path: Path) -> Iterator[dict]:
