@@ -30,9 +30,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from filters.classifier_data import read_labeled  # noqa: E402
-from filters.classifier_training import TrainConfig, train_classifier  # noqa: E402
-from filters.reference_classifier import NEGATIVE_FIELDS, POSITIVE_FIELDS  # noqa: E402
+from pipelines.classifier_training.data import read_labeled  # noqa: E402
+from pipelines.classifier_training.training import TrainConfig, train_classifier  # noqa: E402
+from pipelines.classifier_training.reference import NEGATIVE_FIELDS, POSITIVE_FIELDS  # noqa: E402
 
 MODES = ("none", "upsample", "downsample")
 METRICS = ("precision", "recall", "f1", "roc_auc")

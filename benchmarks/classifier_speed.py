@@ -43,9 +43,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dclm.executor import ShardJob  # noqa: E402
-from dclm.ledger import ShardLedger  # noqa: E402
-from dclm.parquet_shards import CORE_SCHEMA, write_rows  # noqa: E402
+from dclm.runtime.executor import ShardJob  # noqa: E402
+from dclm.runtime.ledger import ShardLedger  # noqa: E402
+from dclm.io.parquet_shards import CORE_SCHEMA, write_rows  # noqa: E402
 from filters import quality_classifier as qc  # noqa: E402
 from filters.fasttext_text import prepare_texts  # noqa: E402
 from pipelines.classify import score_shard  # noqa: E402

@@ -3,7 +3,7 @@
     python benchmarks/decoding_change.py [WARC_DIR_OR_FILE ...]   (default: ../shared/corpus/warc and data/sample)
 
 Before: the HTTP header's charset, then the <meta> tag, then resiliparse's
-statistical detection. After (``dclm.html_text.html_encoding``): the same,
+statistical detection. After (``dclm.extract.html_text.html_encoding``): the same,
 except that a page declaring nothing whose bytes are valid UTF-8 is read as
 UTF-8. For every HTML response record, both decodings are compared, and so
 are the default extractor's texts. Printed: counts (pages, pages whose
@@ -24,10 +24,10 @@ sys.path.insert(0, str(REPO))
 
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding  # noqa: E402
 
-from dclm.charset_check import checked_decode  # noqa: E402
-from dclm.html_text import charset_from_content_type, decode_html  # noqa: E402
-from dclm.main_content import extract_main_content  # noqa: E402
-from dclm.warc_records import Record, iter_archive  # noqa: E402
+from dclm.extract.charset_check import checked_decode  # noqa: E402
+from dclm.extract.html_text import charset_from_content_type, decode_html  # noqa: E402
+from dclm.extract.main_content import extract_main_content  # noqa: E402
+from dclm.io.warc_records import Record, iter_archive  # noqa: E402
 from pipelines.extract import _is_html  # noqa: E402
 
 DEFAULT_INPUTS = [REPO.parent / "shared" / "corpus" / "warc", REPO / "data" / "sample"]

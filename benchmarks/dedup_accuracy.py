@@ -29,7 +29,7 @@ cluster of one. Scores, a false positive being a pair with J < 0.7:
 
 Columns: ``ours`` (the defaults: candidate edges checked at
 ``--verify``, each removed document checked against its keeper at
-``--keeper``; see ``dedup/candidate_verification.py`` and
+``--keeper``; see ``pipelines/deduplication/candidate_verification.py`` and
 ``dedup/keeper_check.py``); ``ours-keeper`` (the keeper check alone);
 ``ours-plain`` (no check: whole connected components, as FineWeb and DCLM
 do); datasketch; and an oracle that clusters the exact pairs with J >= 0.8
@@ -58,8 +58,8 @@ from dedup.lsh_buckets import candidate_pairs  # noqa: E402
 from dedup.minhash import estimated_jaccard, lsh_band_keys, s_curve  # noqa: E402
 from dedup.minhash_config import (DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD,  # noqa: E402
                                    MinHashConfig)
-from dedup.minhash_dedup import CLUSTER_COLUMN, minhash_dedup_annotations  # noqa: E402
-from dedup.shard_sketch import text_signatures  # noqa: E402
+from pipelines.deduplication.minhash_dedup import CLUSTER_COLUMN, minhash_dedup_annotations  # noqa: E402
+from pipelines.deduplication.shard_sketch import text_signatures  # noqa: E402
 from dedup.shingles import word_ngrams  # noqa: E402
 from dedup.union_find import UnionFind  # noqa: E402
 

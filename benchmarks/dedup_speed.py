@@ -5,7 +5,7 @@ word 5-grams and the same b × r (14 × 8), go from text to clusters to the
 removal of duplicates, and write the kept documents (and, where the tool
 can, the removed ones) as Parquet:
 
-* ours: ``dclm dedup minhash``'s code path (``pipelines.dedup_stage``) on an
+* ours: ``dclm dedup minhash``'s code path (``pipelines.deduplication.stage``) on an
   embedded Ray runtime with ``--cpus`` CPUs; output, dropped/, ledgers;
 * datatrove 0.10: its four stages ``MinhashDedupSignature``,
   ``MinhashDedupBuckets``, ``MinhashDedupCluster``, ``MinhashDedupFilter``,
@@ -64,13 +64,13 @@ def run_ours(data: str, work: str, cpus: int) -> dict:
     started = time.monotonic()
     import ray
 
-    from dclm.executor import ensure_ray
+    from dclm.runtime.executor import ensure_ray
 
     ensure_ray(None, cpus)          # the CLI's embedded runtime, settings and all
     ready = time.monotonic()
     from dedup.minhash_config import MinHashConfig
-    from pipelines.dedup_methods import minhash_method
-    from pipelines.dedup_stage import run_dedup
+    from pipelines.deduplication.methods import minhash_method
+    from pipelines.deduplication.stage import run_dedup
 
     config = MinHashConfig(ngram=NGRAM, num_bands=BANDS, rows_per_band=ROWS)
     with open(os.devnull, "w") as quiet:
@@ -168,8 +168,8 @@ def run_datasketch(data: str, work: str, cpus: int) -> dict:
 
 def _import_our_modules(seconds: float) -> int:
     """Ray task of the idle baseline: load what a dedup task loads, then wait."""
-    import dedup.minhash_dedup  # noqa: F401
-    import pipelines.dedup_write  # noqa: F401
+    import pipelines.deduplication.minhash_dedup  # noqa: F401
+    import pipelines.deduplication.write  # noqa: F401
     time.sleep(seconds)
     return os.getpid()
 
@@ -183,8 +183,8 @@ def run_ray_idle(data: str, work: str, cpus: int) -> dict:
     started = time.monotonic()
     import ray
 
-    from dclm.executor import ensure_ray
-    from pipelines.dedup_stage import run_dedup  # noqa: F401  (as the driver of ours)
+    from dclm.runtime.executor import ensure_ray
+    from pipelines.deduplication.stage import run_dedup  # noqa: F401  (as the driver of ours)
 
     ensure_ray(None, cpus)
     task = ray.remote(_import_our_modules)

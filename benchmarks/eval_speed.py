@@ -27,7 +27,7 @@ def _timed_eval(model, tokenizer, scale, task_set, pack: bool) -> tuple[dict, di
     import dataclasses
 
     from dclm.evaluation import runner
-    from dclm.tokenizer import eos_id
+    from dclm.training.tokenizer import eos_id
 
     seconds, metrics = {}, {}
     original = runner.model_accepts_packing
@@ -56,9 +56,9 @@ def main(argv=None) -> int:
     import torch
 
     from dclm.evaluation.tasks import get_task_set
-    from dclm.model import build_model
-    from dclm.scales import get_scale
-    from dclm.tokenizer import load_tokenizer
+    from dclm.training.model import build_model
+    from dclm.training.scales import get_scale
+    from dclm.training.tokenizer import load_tokenizer
 
     if args.threads:
         torch.set_num_threads(args.threads)

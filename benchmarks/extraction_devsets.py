@@ -42,8 +42,8 @@ from typing import Callable, Optional
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dclm.html_text import decode_html  # noqa: E402
-from dclm.warc_records import Record, iter_archive  # noqa: E402
+from dclm.extract.html_text import decode_html  # noqa: E402
+from dclm.io.warc_records import Record, iter_archive  # noqa: E402
 
 SET_WARCS = {"readability": "CC-MAIN-DEV-00010.warc.gz", "postlight": "CC-MAIN-DEV-00011.warc.gz"}
 BELOW_BARE = 0.3

@@ -20,10 +20,10 @@ matching after collapsing white space, as in trafilatura's own evaluation.
 Pages come from the dev WARCs (``CC-MAIN-DEV-0000[0-9]``), matched on
 WARC-Target-URI (the eval file has a few URLs with trailing spaces, and
 warcio turns a space inside a URI into %20, so both sides are normalised).
-HTML is decoded as the pipeline does it (``dclm.html_text.decode_html``).
+HTML is decoded as the pipeline does it (``dclm.extract.html_text.decode_html``).
 
 Extractors:
-  ours         ``dclm.main_content.extract_main_content`` (the pipeline default)
+  ours         ``dclm.extract.main_content.extract_main_content`` (the pipeline default)
   resiliparse  bare resiliparse ``extract_plain_text(html, main_content=True)``, exactly
                as DCLM calls it (``--extractor resiliparse-bare``)
   trafilatura  ``trafilatura.extract(favor_precision=True)``
@@ -48,8 +48,8 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dclm.html_text import decode_html  # noqa: E402
-from dclm.warc_records import Record, iter_archive  # noqa: E402
+from dclm.extract.html_text import decode_html  # noqa: E402
+from dclm.io.warc_records import Record, iter_archive  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "corpus"
 DEFAULT_EVAL = SHARED / "extraction-eval.jsonl"
@@ -118,7 +118,7 @@ def get_extractors(names: list[str]) -> dict[str, Callable[[str], str]]:
     extractors: dict[str, Callable[[str], str]] = {}
     for name in names:
         if name == "ours":
-            from dclm.main_content import extract_main_content
+            from dclm.extract.main_content import extract_main_content
             extractors[name] = extract_main_content
         elif name == "resiliparse":
             from resiliparse.extract.html2text import extract_plain_text

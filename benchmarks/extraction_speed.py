@@ -74,7 +74,7 @@ def _looks_like_html(content_type: str | None, payload: bytes) -> bool:
 def make_ours(workdir: Path) -> tuple[str, Callable[[Path], int]]:
     """One shard through the project's extraction; returns the pages it took in."""
     try:
-        from dclm.executor import ShardJob
+        from dclm.runtime.executor import ShardJob
         from pipelines.extract import extract_shard
     except ImportError:  # no shard pipeline in this checkout: the same steps by hand
         return "ours (warcio + decode + extract_main_content)", _ours_fallback
@@ -108,8 +108,8 @@ def _html_responses(warc: Path):
 
 
 def _ours_fallback(warc: Path) -> int:
-    from dclm.html_text import decode_html
-    from dclm.main_content import extract_main_content
+    from dclm.extract.html_text import decode_html
+    from dclm.extract.main_content import extract_main_content
 
     pages = 0
     for content_type, payload in _html_responses(warc):

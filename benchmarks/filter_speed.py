@@ -15,7 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from dclm.ledger import ShardLedger
+from dclm.runtime.ledger import ShardLedger
 from pipelines.extract import iter_extracted
 
 REPO = Path(__file__).resolve().parents[1]

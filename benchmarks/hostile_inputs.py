@@ -41,15 +41,15 @@ CLI = "import sys; from dclm.cli import main; sys.exit(main())"
 DEEP_HTML = b"<html><body>" + b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000 + b"</body></html>"
 RECOUNT = """
 import sys, pyarrow as pa, pyarrow.parquet as pq
-from dclm.scales import get_scale
-from dclm.tokenizer import eos_id, load_tokenizer
+from dclm.training.scales import get_scale
+from dclm.training.tokenizer import eos_id, load_tokenizer
 path = sys.argv[1]
 tokenizer = load_tokenizer(get_scale("micro"))
 try:
     from dclm.submission.shard_limits import ShardBudget, shard_problem
-    from dclm.tokenize_data import TextBudgetExceeded, count_shard_tokens
+    from dclm.training.tokenize_data import TextBudgetExceeded, count_shard_tokens
 except ImportError:                                  # before the fix: the validator's tokenize_shard
-    from dclm.tokenize_data import token_dtype, tokenize_shard
+    from dclm.training.tokenize_data import token_dtype, tokenize_shard
     print(tokenize_shard(path, tokenizer, eos_id(tokenizer), token_dtype(50432))[1])
 else:
     import os

@@ -47,7 +47,7 @@ def _to_dclm_pool(parquet: Path, target: Path) -> int:
 
 
 def _read_seconds(paths: list[Path]) -> float:
-    from dclm.document_files import iter_documents
+    from dclm.io.document_files import iter_documents
 
     started = time.perf_counter()
     for path in paths:

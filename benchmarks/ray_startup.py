@@ -5,7 +5,7 @@
 Every measurement is a fresh Python process with its own ``RAY_TMPDIR``, so
 nothing is reused between runs and no other runtime on the machine is joined.
 Each process times ``import ray``, the start (``ray.init`` or
-``dclm.executor.ensure_ray``), a first task's round trip (a worker must start)
+``dclm.runtime.executor.ensure_ray``), a first task's round trip (a worker must start)
 and ``ray.shutdown()``, and notes whether Ray printed its "Token
 authentication is enabled" notice. Reported: the median and range of each.
 
@@ -20,10 +20,10 @@ shows where the time goes:
   +num_gpus=0     no accelerator probe
   +no metrics     _system_config enable_metrics_collection=False: the raylet
                   otherwise waits for the metrics agent
-  full head       dclm.executor.ensure_ray() with DCLM_RAY_FULL_HEAD=1: all
+  full head       dclm.runtime.executor.ensure_ray() with DCLM_RAY_FULL_HEAD=1: all
                   of the above, usage stats off, the token notice hidden
                   (token auth stays on)
-  embedded        dclm.executor.ensure_ray(): the same without the head's API
+  embedded        dclm.runtime.executor.ensure_ray(): the same without the head's API
                   server and autoscaler monitor, which a one-machine job
                   never uses
 
@@ -53,7 +53,7 @@ if how.startswith("embedded"):
     if how == "embedded-full":
         import os
         os.environ["DCLM_RAY_FULL_HEAD"] = "1"
-    from dclm.executor import ensure_ray
+    from dclm.runtime.executor import ensure_ray
     ensure_ray()
 else:
     ray.init(**eval(how))

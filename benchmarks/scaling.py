@@ -10,7 +10,7 @@ robin so every shard has the same mix. Each configuration starts its own Ray
 runtime, warms its workers up on one small shard each (imports and models are
 loaded once per worker, which a 90,000-shard run amortises), then runs every
 shard with ``pipelines.filter.run_shard`` (`dclm run`: extraction and the
-recipe in one pass) through ``dclm.executor.run_jobs``.
+recipe in one pass) through ``dclm.runtime.executor.run_jobs``.
 
 Reported: pages per second (WARC response records) over the wall time of the
 timed pass, scaling efficiency ``T2 / (2 * T1)``, pages per CPU-second (the
@@ -95,7 +95,7 @@ def timed_pass(shards: list[str], warmup: list[str], out_dir: Path, params: dict
     ``cpu_share`` (CPU seconds over a worker's wall seconds) shows how much of
     a core the workers got, below 1 when other jobs competed for the machine.
     """
-    from dclm.executor import plan_jobs, run_jobs
+    from dclm.runtime.executor import plan_jobs, run_jobs
 
     run_jobs(plan_jobs(warmup, str(out_dir / "warmup"), params), run_shard_on_the_clock, progress=False,
              force=True)

@@ -1,10 +1,10 @@
 """Training throughput of a scale: tokens/s, seconds per step, full-run time, MFU.
 
-Times the real code path (``dclm.train_step.optimizer_step``: micro-batches,
+Times the real code path (``dclm.training.train_step.optimizer_step``: micro-batches,
 z-loss, clipping, AdamW, bf16 autocast on GPU) on random tokens, after a few
 untimed warm-up steps, with the same determinism settings as ``dclm train``.
 MFU = achieved training FLOPs / peak FLOPs, with the FLOPs per token of
-``dclm.model.flops_per_token`` (6 per non-embedding weight plus causal
+``dclm.training.model.flops_per_token`` (6 per non-embedding weight plus causal
 attention); give the accelerator's peak with --peak-tflops (e.g. 989 for an H100
 SXM in dense bf16), else MFU is only printed for known GPUs.
 
@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from dclm import determinism  # noqa: E402
-from dclm.model import build_model, flops_per_token, parameter_count  # noqa: E402
-from dclm.scales import get_scale  # noqa: E402
-from dclm.train_step import build_optimizer, optimizer_step  # noqa: E402
+from dclm.training import determinism  # noqa: E402
+from dclm.training.model import build_model, flops_per_token, parameter_count  # noqa: E402
+from dclm.training.scales import get_scale  # noqa: E402
+from dclm.training.train_step import build_optimizer, optimizer_step  # noqa: E402
 
 # Dense bf16 peaks (TFLOP/s) for MFU when --peak-tflops is not given.
 KNOWN_PEAKS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L4": 121.0, "A10": 125.0}

@@ -16,7 +16,7 @@ from typing import Optional
 
 from dclm import __version__
 from dclm.errors import UsageError
-from dclm.stage import EXIT_SHARDS_FAILED, EXIT_USAGE
+from dclm.runtime.stage import EXIT_SHARDS_FAILED, EXIT_USAGE
 
 # Errors of the storage, not of the command or the data.
 OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM})

@@ -29,7 +29,7 @@ from typing import Any, Optional
 
 import yaml
 
-from dclm import bounded_yaml
+from dclm.io import bounded_yaml
 from dclm.errors import UsageError
 from dedup.step_settings import GLOBAL_STEPS, global_step_settings
 from filters.operator import FILTER, GLOBAL, Operator

@@ -19,7 +19,7 @@ they are shuffled by node: large-star needs every edge at both endpoints,
 small-star only at its larger endpoint. Convergence test: small-star hashes
 the edge set it receives (the large-star output); when that hash repeats, the
 round changed nothing and the graph is final. The step functions below are
-the task bodies of the Ray version (``dedup/components.py``);
+the task bodies of the Ray version (``pipelines/deduplication/components.py``);
 ``connected_components_local`` runs the same steps in one process.
 """
 from __future__ import annotations

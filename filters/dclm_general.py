@@ -55,7 +55,7 @@ def split_lines_modifier(page: dict, delimiter: str = "\n") -> list[dict]:
     ``exact_dedup`` and ``join_lines_modifier``. Pages are written as Parquet
     between recipe segments, so the text stays a string and the delimiter is
     recorded in ``dclm_split_delimiter``: an ``exact_dedup`` on ``text`` before
-    the join then works on lines, as in DCLM (``dedup.dclm_lines``).
+    the join then works on lines, as in DCLM (``pipelines.deduplication.dclm_lines``).
     """
     text = page["text"]
     if not isinstance(text, str):

@@ -1,6 +1,6 @@
 """How text is turned into fastText tokens for the quality classifier, written once.
 
-Training (``filters.classifier_training``) and scoring
+Training (``pipelines.classifier_training.training``) and scoring
 (``filters.quality_classifier``) both go through this module, so a model
 always sees text prepared the way it was trained on. The rule is the usual
 fastText preprocessing (the ``normalize_text`` of fastText's example

@@ -17,7 +17,7 @@ import os
 import warnings
 from typing import Optional
 
-from dclm.digests import file_sha256
+from dclm.io.digests import file_sha256
 from filters.fasttext_text import TEXT_PREPS
 
 METRICS_SUFFIX = ".metrics.json"

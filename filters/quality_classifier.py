@@ -6,7 +6,7 @@ against RefinedWeb pages, scores as most likely "hq". Its enricher
 ``classify_fasttext_hq_prob_enricher(model_filename, key)`` stores that
 probability under ``key`` (``fasttext_hq_prob`` by default); its models use
 the labels ``__label__hq`` and ``__label__cc``, and so do ours
-(``filters.classifier_training``).
+(``pipelines.classifier_training.training``).
 
 * ``score_texts(model_path, texts)`` scores a list in one call: the
   normalization of ``filters.fasttext_text`` runs over the whole batch and

@@ -15,12 +15,12 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dclm import shard_progress
-from dclm.atomic_files import open_atomic
+from dclm.io import shard_progress
+from dclm.io.atomic_files import open_atomic
 from dclm.errors import ShardError
-from dclm.executor import ShardJob
-from dclm.ledger import ShardLedger
-from dclm.parquet_shards import COMPRESSION, ROWS_PER_BATCH
+from dclm.runtime.executor import ShardJob
+from dclm.runtime.ledger import ShardLedger
+from dclm.io.parquet_shards import COMPRESSION, ROWS_PER_BATCH
 from filters.quality_classifier import DEFAULT_KEY, load_quality_model
 
 SCORE_STEP = "classify"          # the ledger step is named classify:<key>
@@ -47,8 +47,8 @@ def score_shard(job: ShardJob) -> dict:
     score_sum, score_min, score_max = 0.0, float("inf"), float("-inf")
     import fsspec
 
-    from dclm.document_files import PARQUET, sniff_format
-    from dclm.document_writers import is_jsonl_path
+    from dclm.io.document_files import PARQUET, sniff_format
+    from dclm.io.document_writers import is_jsonl_path
 
     if sniff_format(job.input) != PARQUET or is_jsonl_path(job.output):
         return _score_rows(job, model, key, overwrite, ledger)
@@ -84,9 +84,9 @@ def score_shard(job: ShardJob) -> dict:
 
 def _score_rows(job: ShardJob, model, key: str, overwrite: bool, ledger: ShardLedger) -> dict:
     """The row-by-row path: any input format, any output format."""
-    from dclm.document_fields import InputNotes
-    from dclm.document_files import iter_documents
-    from dclm.document_writers import open_document_writer
+    from dclm.io.document_fields import InputNotes
+    from dclm.io.document_files import iter_documents
+    from dclm.io.document_writers import open_document_writer
 
     params = job.params
     counts = ledger.step(f"{SCORE_STEP}:{key}")

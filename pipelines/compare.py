@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from dclm.atomic_files import write_bytes_atomic
+from dclm.io.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
 from dclm.recipe import Recipe, recipe_for_record
-from dclm.scales import Scale, scale_hash
-from dclm.stage import EXIT_OK
+from dclm.training.scales import Scale, scale_hash
+from dclm.runtime.stage import EXIT_OK
 from pipelines.compare_contamination import compute_exclusions, exclusions_line, read_document
 
 FORMAT = "dclm-compare/1"
@@ -110,7 +110,7 @@ def label_recipes(specs: list[str], recipes: list[Recipe]) -> list[tuple[str, Re
 
 def _identity(exp: Experiment) -> dict:
     """What every run in DIR shares; a later invocation must agree on all of it."""
-    from dclm.digests import file_sha256
+    from dclm.io.digests import file_sha256
 
     inputs = [{"name": Path(url).name, "sha256": file_sha256(url)} for url in exp.inputs]
     return {"format": FORMAT, "inputs": inputs, "extractor": exp.extractor, "time_limit_s": exp.time_limit_s,
@@ -119,7 +119,7 @@ def _identity(exp: Experiment) -> dict:
 
 def recipe_fingerprint(recipe: Recipe) -> dict:
     """What a recipe's curated data depends on besides the code: its YAML and the model files it names."""
-    from dclm.digests import file_sha256
+    from dclm.io.digests import file_sha256
     from filters.quality_classifier import QualityModelError, resolve_model_path
 
     models = {}
@@ -172,9 +172,9 @@ def curate(exp: Experiment, log=lambda message: None) -> None:
     evaluation items in it (one Ray runtime for all of it)."""
     import ray
 
-    from dclm.executor import ensure_ray, plan_jobs
-    from dclm.inputs import resolve_document_inputs
-    from dclm.stage import run_stage
+    from dclm.runtime.executor import ensure_ray, plan_jobs
+    from dclm.io.inputs import resolve_document_inputs
+    from dclm.runtime.stage import run_stage
     from pipelines.extract import extract_shard
     from pipelines.filter import filter_shard
     from pipelines.recipe_plan import run_recipe
@@ -215,8 +215,8 @@ def curate(exp: Experiment, log=lambda message: None) -> None:
 def tokenize(exp: Experiment, label: str) -> dict:
     """The recipe's tokenize manifest; a recipe too small for one sequence gets a manifest of 0 tokens,
     so that the repetition check reports it with the others."""
-    from dclm.inputs import resolve_document_inputs
-    from dclm.tokenize_data import TooFewTokens, tokenize_to_dir
+    from dclm.io.inputs import resolve_document_inputs
+    from dclm.training.tokenize_data import TooFewTokens, tokenize_to_dir
 
     shards = resolve_document_inputs([str(exp.curated_dir(label))])
     if not shards:
@@ -232,7 +232,7 @@ def tokenize(exp: Experiment, label: str) -> dict:
 def train_and_evaluate(exp: Experiment, label: str, seed: int, log) -> dict:
     """One (recipe, seed) cell: train (or resume, or reuse) and evaluate (or reuse)."""
     from dclm.evaluation.run_eval import evaluate_run
-    from dclm.trainer import train
+    from dclm.training.trainer import train
 
     run = exp.run_dir(label, seed)
     began = time.monotonic()
@@ -290,7 +290,7 @@ def check_repetition(exp: Experiment, manifests: dict[str, dict], log) -> None:
 
 def run_experiment(exp: Experiment, log) -> dict:
     """The whole comparison; returns the comparison document (also written to DIR)."""
-    from dclm.comparison_report import build_comparison, comparison_markdown
+    from dclm.evaluation.comparison_report import build_comparison, comparison_markdown
     from pipelines.compare_examples import recipe_examples
 
     began = time.monotonic()

@@ -29,7 +29,7 @@ CARD_KEY = "eval_item_overlap"
 
 
 def _scan_shard(path: str, wanted: np.ndarray) -> np.ndarray:
-    from dclm.parquet_shards import iter_rows
+    from dclm.io.parquet_shards import iter_rows
 
     return matched_ngrams((row.get("text") for row in iter_rows(path, columns=["text"])), wanted)
 
@@ -46,7 +46,7 @@ def scan_pool(shards: list[str], wanted: np.ndarray) -> np.ndarray:
 
 def classifier_cards(recipes) -> list[tuple[str, dict]]:
     """(model path, card) of every fastText classifier the recipes use, when a card sits beside it."""
-    from filters.classifier_training import metrics_path_for
+    from pipelines.classifier_training.training import metrics_path_for
     from filters.quality_classifier import QualityModelError, resolve_model_path
 
     cards: dict[str, dict] = {}
@@ -66,7 +66,7 @@ def classifier_cards(recipes) -> list[tuple[str, dict]]:
 
 
 def _corpus_texts(paths: list[str]):
-    from filters.classifier_data import input_files, read_texts
+    from pipelines.classifier_training.data import input_files, read_texts
 
     for path in input_files(paths):
         yield from read_texts(path)
@@ -77,7 +77,7 @@ def _digest(values) -> str:
 
 
 def _sources(extracted_shards: list[str], cards: list[tuple[str, dict]], extra: list[str]) -> list[dict]:
-    from dclm.digests import file_sha256
+    from dclm.io.digests import file_sha256
 
     sources = [{"name": "pool", "kind": "the shared extraction of the comparison's input",
                 "shards": len(extracted_shards),

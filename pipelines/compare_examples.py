@@ -34,7 +34,7 @@ def recipe_examples(recipe, curated_dir: Path) -> dict:
     """{"score": which score, "highest": [...], "lowest": [...]} for one recipe's curated shards."""
     import pyarrow.parquet as pq
 
-    from dclm.inputs import resolve_document_inputs
+    from dclm.io.inputs import resolve_document_inputs
     from filters.quality_classifier import REFERENCE_MODEL, score_texts
 
     column = _score_column(recipe)

@@ -10,23 +10,23 @@ job parameter ``max_html_bytes`` changes it) is counted as dropped with reason
 in memory (measured with resiliparse: a 16 MiB page peaks 150 MiB above the
 worker's baseline). Common Crawl truncates payloads at 1 MiB, so its pages are
 never affected. The reader stops reading a payload at 16 MiB
-(``dclm.warc_records.MAX_PAYLOAD_BYTES``), so a 50 MB record costs at most that.
+(``dclm.io.warc_records.MAX_PAYLOAD_BYTES``), so a 50 MB record costs at most that.
 """
 from __future__ import annotations
 
 import time
 from typing import Iterator
 
-from dclm import shard_progress
-from dclm.executor import ShardJob
-from dclm.html_text import get_checked_extractor
-from dclm.ledger import ShardLedger, StepCounts
-from dclm.document_writers import open_document_writer
-from dclm.parquet_shards import CORE_SCHEMA
-from dclm.remote_retry import collect_retries
-from dclm.page_worker import PageError, PageWorker
-from dclm.time_limit import DocumentTimeout
-from dclm.warc_records import Malformed, Record, iter_archive
+from dclm.io import shard_progress
+from dclm.runtime.executor import ShardJob
+from dclm.extract.html_text import get_checked_extractor
+from dclm.runtime.ledger import ShardLedger, StepCounts
+from dclm.io.document_writers import open_document_writer
+from dclm.io.parquet_shards import CORE_SCHEMA
+from dclm.io.remote_retry import collect_retries
+from dclm.extract.page_worker import PageError, PageWorker
+from dclm.extract.time_limit import DocumentTimeout
+from dclm.io.warc_records import Malformed, Record, iter_archive
 
 EXTRACT_STEP = "extract"
 # Headers that become columns of their own rather than metadata entries.
@@ -118,7 +118,7 @@ def iter_extracted(url: str, source: str, ledger: ShardLedger, extractor: str = 
         details.setdefault(key, [])
     details.setdefault("responses", 0)
     # Pages whose pruned text the default extractor's safety net replaced
-    # (dclm.main_content): a share that grows says the pruning needs work.
+    # (dclm.extract.main_content): a share that grows says the pruning needs work.
     details.setdefault("extract_fallbacks", 0)
     details["extractor"] = extractor
     details["max_html_bytes"] = max_bytes

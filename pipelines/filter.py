@@ -3,10 +3,10 @@
 Both stream pages through the recipe's steps and write the kept pages to
 ``OUTPUT/data/<shard>.parquet`` (or JSONL, ``--output-format``) and the
 dropped ones, with their reasons, to ``OUTPUT/.dclm/dropped/<shard>.parquet``
-(``dclm.output_layout``). ``dclm run`` given Parquet or JSONL documents
+(``dclm.io.output_layout``). ``dclm run`` given Parquet or JSONL documents
 instead of a WARC file filters them as ``dclm filter`` does. Both files are written as the pages come,
 one bounded row group at a time, so a worker's memory does not grow with the
-size of its shard (``dclm.parquet_shards``). Recipe steps add columns, so the
+size of its shard (``dclm.io.parquet_shards``). Recipe steps add columns, so the
 kept file's schema is inferred from its rows as they come; a shard that keeps
 nothing gets the columns its steps would have added (``probe_schema``).
 """
@@ -18,16 +18,16 @@ from typing import Iterable
 
 import pyarrow as pa
 
-from dclm.document_files import WARC, read_documents_schema, sniff_format
-from dclm.document_writers import open_document_writer
-from dclm.executor import ShardJob
-from dclm.ledger import ShardLedger
-from dclm.parquet_shards import CORE_SCHEMA, ShardWriter
+from dclm.io.document_files import WARC, read_documents_schema, sniff_format
+from dclm.io.document_writers import open_document_writer
+from dclm.runtime.executor import ShardJob
+from dclm.runtime.ledger import ShardLedger
+from dclm.io.parquet_shards import CORE_SCHEMA, ShardWriter
 from dclm.recipe import load_recipe
 from filters.dclm_general import SPLIT_DELIMITER
-from dclm.remote_retry import collect_retries
+from dclm.io.remote_retry import collect_retries
 from pipelines.extract import DEFAULT_TIME_LIMIT_S, EXTRACT_STEP, iter_extracted, size_cap, worker_peak_rss_mib
-from dclm.input_ledger import READ_STEP, counted_documents
+from dclm.runtime.input_ledger import READ_STEP, counted_documents
 from pipelines.recipe_steps import DROPPED_SCHEMA, StepRunner, dropped_row, probe_schema
 
 

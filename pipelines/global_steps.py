@@ -17,7 +17,7 @@ from dedup.step_settings import UrlSettings, global_step_settings
 
 def build_global_method(name: str, kwargs: dict[str, Any]):
     """The ``DedupMethod`` of a recipe step; UsageError for unknown names or arguments."""
-    from pipelines.dedup_methods import bff_method, dclm_lines_method, exact_method, minhash_method, url_method
+    from pipelines.deduplication.methods import bff_method, dclm_lines_method, exact_method, minhash_method, url_method
 
     settings = global_step_settings(name, kwargs)
     if isinstance(settings, MinHashConfig):
@@ -42,7 +42,7 @@ def run_global_step(name: str, kwargs: dict[str, Any], input_shards: list[str], 
     stats are those of ``stats.json`` plus ``exit_code`` (0 ok, 2 shards
     failed, 3 ledger mismatch), so the caller can stop the recipe.
     """
-    from pipelines.dedup_stage import run_dedup
+    from pipelines.deduplication.stage import run_dedup
 
     method = build_global_method(name, dict(kwargs))
     code, stats = run_dedup(method, sorted(input_shards), output_dir, ray_address=ray_address,

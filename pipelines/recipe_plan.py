@@ -9,19 +9,19 @@ segment writes a complete stage directory under ``OUTPUT/.dclm/work/NN_name/``
 itself, in the run's output format. Every segment resumes on its own, so an
 interrupted run restarts at the first segment that did not finish. Then
 ``OUTPUT/.dclm/stats.json`` is rewritten to cover the whole recipe: every
-segment's steps in order (``dclm.recipe_stats``).
+segment's steps in order (``dclm.runtime.recipe_stats``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from dclm.executor import plan_jobs
-from dclm.inputs import resolve_document_inputs
-from dclm.output_layout import stats_path, work_dir
-from dclm.recipe_stats import write_recipe_stats
+from dclm.runtime.executor import plan_jobs
+from dclm.io.inputs import resolve_document_inputs
+from dclm.io.output_layout import stats_path, work_dir
+from dclm.runtime.recipe_stats import write_recipe_stats
 from dclm.recipe import Recipe, RecipeStep, is_global
-from dclm.stage import EXIT_OK, run_stage
+from dclm.runtime.stage import EXIT_OK, run_stage
 
 
 @dataclass
@@ -80,7 +80,7 @@ def run_recipe_segments(stage: str, recipe: Recipe, inputs: list[str], output_di
     """Run every segment in order; returns the first non-zero exit code, or 0."""
     import ray
 
-    from dclm.executor import ensure_ray
+    from dclm.runtime.executor import ensure_ray
 
     # One Ray runtime for all segments: starting one costs ~10 s each time.
     started_here = ensure_ray(ray_address, num_cpus)

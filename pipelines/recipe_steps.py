@@ -17,8 +17,8 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import pyarrow as pa
 
-from dclm.ledger import ShardLedger, StepCounts
-from dclm.parquet_schema import CORE_SCHEMA, batch_schema, settle
+from dclm.runtime.ledger import ShardLedger, StepCounts
+from dclm.io.parquet_schema import CORE_SCHEMA, batch_schema, settle
 from dclm.recipe import RecipeStep
 from filters.operator import FILTER
 

@@ -15,11 +15,11 @@ import time
 import pyarrow as pa
 
 from dclm.errors import ShardError
-from dclm.executor import ShardJob
-from dclm.ledger import ShardLedger
-from dclm.document_files import read_documents_table as read_table
-from dclm.input_ledger import counted_table
-from dclm.document_writers import write_documents_table
+from dclm.runtime.executor import ShardJob
+from dclm.runtime.ledger import ShardLedger
+from dclm.io.document_files import read_documents_table as read_table
+from dclm.runtime.input_ledger import counted_table
+from dclm.io.document_writers import write_documents_table
 from dclm.recipe import RecipeStep, load_recipe
 from pipelines.recipe_steps import ANNOTATE_DROPPED_AT, reason_for
 

@@ -11,7 +11,7 @@ is computed on the run itself:
    ``ceil(fraction * N)``-th document in the order best score first, then
    ``id``, then shard name, then row. A NaN or missing score is worst.
 2. ``select_top_fraction`` filters every shard against that boundary in one
-   Ray task per shard (``dclm.stage.run_stage``), so exactly
+   Ray task per shard (``dclm.runtime.stage.run_stage``), so exactly
    ``ceil(fraction * N)`` documents survive, ties included, whatever the
    shard count. The threshold, N and the number kept go into each shard's
    ledger and the run's ``stats.json``.
@@ -34,13 +34,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dclm.executor import ShardJob, plan_jobs
-from dclm.inputs import shard_name
-from dclm.ledger import ShardLedger
-from dclm.document_files import read_documents_table
-from dclm.document_writers import write_documents_table
-from dclm.input_ledger import counted_table
-from dclm.stage import run_stage
+from dclm.runtime.executor import ShardJob, plan_jobs
+from dclm.io.inputs import shard_name
+from dclm.runtime.ledger import ShardLedger
+from dclm.io.document_files import read_documents_table
+from dclm.io.document_writers import write_documents_table
+from dclm.runtime.input_ledger import counted_table
+from dclm.runtime.stage import run_stage
 from filters.bookkeeping import check_top_fraction
 
 STAGE = "select_top_fraction"
@@ -79,7 +79,7 @@ def _scores(table: pa.Table, by: str, lower_better: bool) -> np.ndarray:
 
 
 def _columns_and_rows(path: str) -> tuple[list[str], int]:
-    from dclm.document_files import PARQUET, read_documents_table, sniff_format
+    from dclm.io.document_files import PARQUET, read_documents_table, sniff_format
 
     if sniff_format(path) == PARQUET:
         import fsspec

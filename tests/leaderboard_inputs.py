@@ -25,7 +25,7 @@ import pytest
 
 from conftest import SAMPLE_DIR, invoke_cli
 from dclm.evaluation import tasks as tasks_module
-from dclm.scales import SCALES, get_scale
+from dclm.training.scales import SCALES, get_scale
 
 TINY = dataclasses.replace(get_scale("micro"), name="tiny", d_model=32, n_heads=2, n_layers=2, ffn_hidden=96,
                            seq_len=64, global_batch=8, micro_batch=4, warmup_steps=3, tokens=12 * 8 * 64)

@@ -11,9 +11,9 @@ import pytest
 
 from conftest import invoke_cli
 from filters import quality_classifier as qc
-from filters.classifier_balance import balance, class_counts
-from filters.classifier_data import Fields, LabeledDoc, input_files, read_labeled, split_holdout
-from filters.classifier_training import TrainConfig, metrics_path_for, train_classifier, train_from_paths
+from pipelines.classifier_training.balance import balance, class_counts
+from pipelines.classifier_training.data import Fields, LabeledDoc, input_files, read_labeled, split_holdout
+from pipelines.classifier_training.training import TrainConfig, metrics_path_for, train_classifier, train_from_paths
 from filters.fasttext_text import dclm_line, prepare_texts
 
 SMALL = TrainConfig(dim=16, bucket=20_000, epoch=5, holdout=0.2, seed=7)
@@ -142,7 +142,7 @@ def test_text_and_group_fields_keep_an_instruction_on_one_side(tmp_path):
 
 
 def test_url_groups_cut_the_fragment_and_stage_outputs_skip_dropped(tmp_path):
-    from dclm.parquet_shards import write_rows
+    from dclm.io.parquet_shards import write_rows
 
     out = tmp_path / "rw"
     (out / "data").mkdir(parents=True)

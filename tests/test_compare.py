@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("torch")
 
 from conftest import SAMPLE_DIR, SHARED  # noqa: E402
-from dclm import scales  # noqa: E402
+from dclm.training import scales  # noqa: E402
 from dclm.evaluation import tasks as tasks_module  # noqa: E402
 from dclm.evaluation.tasks import TaskSet, tasks_root  # noqa: E402
 

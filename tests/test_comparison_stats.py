@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from dclm.comparison_stats import (mean_interval, paired_difference, regularized_incomplete_beta, student_t_cdf,
+from dclm.evaluation.comparison_stats import (mean_interval, paired_difference, regularized_incomplete_beta, student_t_cdf,
                                    student_t_quantile)
 
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from dclm.html_text import charset_from_content_type, decode_html, get_extractor
-from dclm.ledger import ShardLedger, StepCounts, summarize_run
-from dclm.time_limit import DocumentTimeout, time_limit
+from dclm.extract.html_text import charset_from_content_type, decode_html, get_extractor
+from dclm.runtime.ledger import ShardLedger, StepCounts, summarize_run
+from dclm.extract.time_limit import DocumentTimeout, time_limit
 
 
 def test_charset_order_header_then_meta_then_detection():
@@ -23,8 +23,8 @@ def test_charset_order_header_then_meta_then_detection():
 
 def test_valid_utf8_with_no_declared_charset_is_read_as_utf8():
     from conftest import SAMPLE_DIR
-    from dclm.html_text import html_encoding
-    from dclm.warc_records import Record, iter_archive
+    from dclm.extract.html_text import html_encoding
+    from dclm.io.warc_records import Record, iter_archive
 
     # The bundled sample page that detection read as cp1250: "hasnâ€™t".
     (page,) = [e for e in iter_archive(str(SAMPLE_DIR / "CC-MAIN-DEV-00010.warc.gz"))

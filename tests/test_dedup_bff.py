@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dedup.bff_decide import decide_shard
-from dedup.bff_dedup import bff_decision_table
+from pipelines.deduplication.bff_dedup import bff_decision_table
 from dedup.bff_ngrams import paragraphs, shard_ngrams, tokenize
 from dedup.bloom_filter import BloomFilter, expected_fp_rate, optimal_size
 

@@ -7,16 +7,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from dedup.jaccard import estimated_jaccard_16bit
-from dedup.components import connected_components, lsh_clusters
+from pipelines.deduplication.components import connected_components, lsh_clusters
 from dedup.keep_rule import KeepRule, pick_representatives
 from dedup.lsh_buckets import (band_rows, bucket_star_edges, candidate_pairs, center_ranks,
                                partition_band_rows)
 from dedup.minhash import lsh_band_keys
 from dedup.minhash_config import DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD, MinHashConfig
-from dedup.minhash_dedup import (CLUSTER_COLUMN, KEEP_COLUMN, annotate_table,
+from pipelines.deduplication.minhash_dedup import (CLUSTER_COLUMN, KEEP_COLUMN, annotate_table,
                                  minhash_dedup_annotations, run_minhash_dedup)
 from dedup.partitioning import pack_doc_index
-from dedup.shard_sketch import sketch_shard
+from pipelines.deduplication.shard_sketch import sketch_shard
 from dedup.star_contraction import connected_components_local, initial_parts
 from dedup.union_find import union_find_labels
 

@@ -40,7 +40,7 @@ def _write(path, ids, texts, urls):
 
 
 def test_first_occurrence_keeps_earliest_shard_then_row(tmp_path, ray_session):
-    from dedup.first_occurrence import first_occurrence_annotations
+    from pipelines.deduplication.first_occurrence import first_occurrence_annotations
 
     _write(tmp_path / "a.parquet", ["a0", "a1", "a2"], ["X y", "other", "x  Y"],
            ["http://s.com/1", "http://s.com/2", None])
@@ -79,7 +79,7 @@ def test_dclm_normalizers_are_dclms():
 
 
 def test_dclm_selection_keeps_smallest_selected_value(tmp_path):
-    from dedup import first_occurrence as fo
+    from pipelines.deduplication import first_occurrence as fo
 
     _write(tmp_path / "a.parquet", ["a0", "a1"], [" Same text", "other"], ["http://z.com", "http://q.com"])
     _write(tmp_path / "b.parquet", ["b0"], ["same TEXT "], ["http://b.com"])
@@ -112,7 +112,7 @@ def test_dclm_exact_dedup_step_validates():
 
 def _in_process(module, paths, partitions, key_kwargs, annotate_kwargs, selection_reverse=False):
     """The three phases of a first-occurrence style dedup, called directly (no Ray)."""
-    from dedup.ray_tasks import transpose
+    from pipelines.deduplication.ray_tasks import transpose
 
     keyed = [module._key_body([], path=p, shard_index=s, num_partitions=partitions, **key_kwargs)
              for s, p in enumerate(paths)]
@@ -130,7 +130,7 @@ def _in_process(module, paths, partitions, key_kwargs, annotate_kwargs, selectio
 
 
 def _line_dedup_in_process(paths, partitions=2, **kwargs):
-    from dedup import dclm_lines as dl
+    from pipelines.deduplication import dclm_lines as dl
 
     tables, stats = _in_process(dl, paths, partitions, dict(column="text", delimiter="\n", **kwargs),
                                 lambda members: dict(paths=[paths[s] for s in members], column="text",
@@ -169,8 +169,8 @@ def test_dclm_line_dedup(tmp_path):
         for table in (a, b):
             for keep, reason in zip(table.column("keep").to_pylist(), table.column("reason").to_pylist()):
                 assert keep or reason == "exact_duplicate_lines"
-    # The decision tables are what pipelines.dedup_write applies to a shard.
-    from pipelines.dedup_write import apply_decisions
+    # The decision tables are what pipelines.deduplication.write applies to a shard.
+    from pipelines.deduplication.write import apply_decisions
 
     out, keep, modified = apply_decisions(pq.read_table(paths[0]), a, annotate=False)
     assert out.column("id").to_pylist() == [i for i, k in zip(["a0", "a1"], keep) if k]

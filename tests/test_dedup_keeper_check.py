@@ -18,8 +18,8 @@ from dedup.jaccard import estimated_jaccard_16bit
 from dedup.jaccard import jaccard
 from dedup.keeper_check import settle_clusters
 from dedup.minhash_config import DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD, MinHashConfig
-from dedup.minhash_dedup import CLUSTER_COLUMN, KEEP_COLUMN, minhash_dedup_annotations
-from dedup.shard_sketch import sketch_shard
+from pipelines.deduplication.minhash_dedup import CLUSTER_COLUMN, KEEP_COLUMN, minhash_dedup_annotations
+from pipelines.deduplication.shard_sketch import sketch_shard
 from dedup.shingles import shingle_hashes
 
 ray = pytest.importorskip("ray")

@@ -9,12 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from dclm.document_fields import InputNotes
-from dclm.document_files import (InputFormatError, iter_document_batches, iter_documents, read_documents_table,
+from dclm.io.document_fields import InputNotes
+from dclm.io.document_files import (InputFormatError, iter_document_batches, iter_documents, read_documents_table,
                                  sniff_format)
-from dclm.document_writers import JsonlShardWriter, write_documents_table
-from dclm.parquet_schema import CORE_SCHEMA, json_columns
-from dclm.parquet_shards import iter_rows, write_rows
+from dclm.io.document_writers import JsonlShardWriter, write_documents_table
+from dclm.io.parquet_schema import CORE_SCHEMA, json_columns
+from dclm.io.parquet_shards import iter_rows, write_rows
 
 # Two records as DCLM's pool ships them: no id column, the WARC headers under metadata.
 POOL_RECORDS = [

@@ -199,7 +199,7 @@ class Bigram(torch.nn.Module):
 def test_uniform_logits_give_log2_v_bits_per_token():
     from tokenizers import Tokenizer
 
-    from dclm.tokenizer import tokenizer_path
+    from dclm.training.tokenizer import tokenizer_path
 
     tokenizer = Tokenizer.from_file(str(tokenizer_path("dclm-micro-bpe-8k")))
     vocab = tokenizer.get_vocab_size()
@@ -236,14 +236,14 @@ def test_long_sequences_are_windowed_without_changing_context_free_scores():
 
 
 def _tiny_scale():
-    from dclm.scales import get_scale
+    from dclm.training.scales import get_scale
 
     return dataclasses.replace(get_scale("micro"), name="test-tiny", d_model=32, n_heads=2, n_layers=1,
                                ffn_hidden=64, seq_len=64)
 
 
 def test_batching_and_right_padding_do_not_change_scores():
-    from dclm.model import build_model
+    from dclm.training.model import build_model
 
     torch.manual_seed(0)
     scale = _tiny_scale()
@@ -266,8 +266,8 @@ TINY_SET = TaskSet("micro", tuple(BY_NAME[n] for n in ("arc_easy", "winogrande",
 
 @needs_data
 def test_same_model_gives_identical_report():
-    from dclm.model import build_model
-    from dclm.tokenizer import eos_id, load_tokenizer
+    from dclm.training.model import build_model
+    from dclm.training.tokenizer import eos_id, load_tokenizer
 
     scale = _tiny_scale()
     torch.manual_seed(0)
@@ -304,9 +304,9 @@ def _cli(*argv):
 
 @needs_data
 def test_eval_cli_writes_report_and_skips_a_repeat(tmp_path, monkeypatch):
-    from dclm.model import build_model
-    from dclm.run_dir import write_run_config
-    from dclm.scales import scale_hash
+    from dclm.training.model import build_model
+    from dclm.training.run_dir import write_run_config
+    from dclm.training.scales import scale_hash
 
     scale = _tiny_scale()
     torch.manual_seed(0)

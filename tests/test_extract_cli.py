@@ -11,7 +11,7 @@ import duckdb
 import polars
 import pytest
 
-from dclm.warc_records import Record, iter_archive
+from dclm.io.warc_records import Record, iter_archive
 
 from conftest import SAMPLE_DIR, TORTURE_DIR, WARC_DIR, invoke_cli
 
@@ -68,7 +68,7 @@ def test_extraction_fallbacks_are_counted_per_shard_and_summed(corpus, corpus_ou
 def test_resiliparse_bare_is_dclms_extraction(corpus, tmp_path, run_cli):
     from resiliparse.extract.html2text import extract_plain_text
 
-    from dclm.html_text import decode_html
+    from dclm.extract.html_text import decode_html
 
     sample = WARC_DIR / "CC-MAIN-2014-35-sample.warc.gz"
     out = tmp_path / "bare"

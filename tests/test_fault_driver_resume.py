@@ -28,8 +28,8 @@ import pytest
 from conftest import SAMPLE_DIR, invoke_cli
 from fault_tools import CliProcess, OutputWatcher, comparable_tree, read_json, sample_shards, wait_for
 
-from dclm import fault_hooks
-from pipelines import dedup_checkpoint
+from dclm.io import fault_hooks
+from pipelines.deduplication import checkpoint as dedup_checkpoint
 
 RUN_TIMEOUT_S = 480
 

@@ -1,7 +1,7 @@
 """A Ray worker killed in the middle of a shard: Ray redoes the shard, the output is unchanged.
 
 ``dclm run dclm_baseline_heuristics`` runs as a subprocess over five real
-WARC shards. The fault hook (``dclm.fault_hooks``) stops the worker that is
+WARC shards. The fault hook (``dclm.io.fault_hooks``) stops the worker that is
 about to publish one shard's Parquet file — its temporary copy written, the
 rename not done — and records its pid; the test SIGKILLs that pid. Ray
 retries the task on a fresh worker (``max_retries``), the run exits 0, and
@@ -17,7 +17,7 @@ import signal
 import pytest
 
 from conftest import invoke_cli
-from dclm import fault_hooks
+from dclm.io import fault_hooks
 from fault_tools import (CliProcess, alive, OutputWatcher, cmdline, comparable_tree, read_json, sample_shards, session_of,
                          wait_for)
 

@@ -72,7 +72,7 @@ def mutated(draw, seeds: list[bytes]) -> bytes:
 @FUZZ
 @given(data=st.one_of(mutated(VALID_WARCS), st.binary(max_size=2048)))
 def test_fuzz_warc_record_reader(tmp_path_factory, data):
-    from dclm.warc_records import Malformed, Record, iter_archive
+    from dclm.io.warc_records import Malformed, Record, iter_archive
 
     path = tmp_path_factory.mktemp("warc") / "fuzz.warc.gz"
     path.write_bytes(data)

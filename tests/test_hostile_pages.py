@@ -10,7 +10,7 @@ import time
 import zlib
 from pathlib import Path
 
-from dclm.ledger import ShardLedger
+from dclm.runtime.ledger import ShardLedger
 from hostile_archives import warc_of_pages as _warc
 from pipelines.extract import iter_extracted
 

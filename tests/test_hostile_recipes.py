@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SAMPLE_DIR, invoke_cli
 from dclm.errors import UsageError
-from dclm.output_layout import stats_path
+from dclm.io.output_layout import stats_path
 from dclm.recipe import load_recipe
 
 

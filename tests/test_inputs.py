@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from dclm.errors import UsageError
-from dclm.inputs import check_unique_names, resolve_inputs, shard_name
+from dclm.io.inputs import check_unique_names, resolve_inputs, shard_name
 
 from conftest import SAMPLE_DIR
 
@@ -62,8 +62,8 @@ def test_fsspec_urls_in_and_out(tmp_path, run_cli):
 
 
 def test_a_stage_folder_stands_for_its_documents_in_either_layout(tmp_path):
-    from dclm.inputs import resolve_document_inputs
-    from dclm.parquet_shards import write_rows
+    from dclm.io.inputs import resolve_document_inputs
+    from dclm.io.parquet_shards import write_rows
 
     new, old = tmp_path / "new", tmp_path / "old"
     for folder in (new / "data", new / ".dclm" / "dropped", old / "dropped", old / "ledger"):

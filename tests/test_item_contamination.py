@@ -72,9 +72,9 @@ def test_exclusion_file_round_trip_and_evaluation_leaves_items_out(units, tmp_pa
     from dclm.evaluation.item_contamination import (exclusion_document, matched_ngrams, read_exclusions,
                                                     write_exclusions)
     from dclm.evaluation.runner import evaluate_model
-    from dclm.model import build_model
-    from dclm.scales import SCALES
-    from dclm.tokenizer import eos_id, load_tokenizer
+    from dclm.training.model import build_model
+    from dclm.training.scales import SCALES
+    from dclm.training.tokenizer import eos_id, load_tokenizer
 
     item = _long_item("arc_easy")
     matched = {"pool": matched_ngrams([item.choices[0][0] + item.choices[0][1]], units.unique_hashes())}

@@ -25,7 +25,7 @@ from conftest import invoke_cli  # noqa: E402
 from dclm.evaluation.tasks import tasks_root  # noqa: E402
 from dclm.submission.package import seal  # noqa: E402
 from dclm.submission.shard_limits import shard_problem  # noqa: E402
-from dclm.tokenize_data import TextBudgetExceeded, count_shard_tokens  # noqa: E402
+from dclm.training.tokenize_data import TextBudgetExceeded, count_shard_tokens  # noqa: E402
 from leaderboard_inputs import build_inputs, registered, submit  # noqa: E402
 
 pytestmark = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
@@ -80,8 +80,8 @@ def test_case3_a_zstd_bomb_shard_is_refused_by_the_text_budget(tmp_path):
     shard = _bomb_shard(tmp_path / "bomb.parquet")
     assert shard.stat().st_size < 4096
     assert shard_problem(shard) is None                 # its footer claims only 1 MB...
-    from dclm.scales import get_scale
-    from dclm.tokenizer import eos_id, load_tokenizer
+    from dclm.training.scales import get_scale
+    from dclm.training.tokenizer import eos_id, load_tokenizer
 
     tokenizer = load_tokenizer(get_scale("micro"))
     began = time.perf_counter()

@@ -86,9 +86,9 @@ def test_eval_cli_leaves_out_the_items_of_an_exclusion_file(tmp_path, monkeypatc
     from dclm.commands.execution_options import add_execution_options
     from dclm.commands import evaluate
     from dclm.evaluation.item_contamination import FORMAT
-    from dclm.model import build_model
-    from dclm.run_dir import write_run_config
-    from dclm.scales import SCALES, scale_hash
+    from dclm.training.model import build_model
+    from dclm.training.run_dir import write_run_config
+    from dclm.training.scales import SCALES, scale_hash
 
     scale = SCALES["micro"]
     run = tmp_path / "run"

@@ -5,9 +5,9 @@ import pytest
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
-from dclm.html_text import decode_html
-from dclm.main_content import extract_main_content
-from dclm.warc_records import Record, iter_archive
+from dclm.extract.html_text import decode_html
+from dclm.extract.main_content import extract_main_content
+from dclm.io.warc_records import Record, iter_archive
 
 from conftest import WARC_DIR
 

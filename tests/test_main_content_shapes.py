@@ -16,10 +16,10 @@ from resiliparse.extract.html2text import extract_plain_text
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from dclm.executor import ShardJob
-from dclm.html_text import EXTRACTORS, get_checked_extractor, get_extractor
-from dclm.ledger import ShardLedger, summarize_run
-from dclm.main_content import extract_main_content, extract_main_content_checked
+from dclm.runtime.executor import ShardJob
+from dclm.extract.html_text import EXTRACTORS, get_checked_extractor, get_extractor
+from dclm.runtime.ledger import ShardLedger, summarize_run
+from dclm.extract.main_content import extract_main_content, extract_main_content_checked
 from pipelines.extract import extract_shard
 
 from extraction_shapes import SHAPES

@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import REPO, SAMPLE_DIR
-from dclm.ledger import ShardLedger
-from dclm.parquet_shards import CORE_SCHEMA, ShardWriter, schema_for
-from dclm.warc_records import Record, iter_archive
+from dclm.runtime.ledger import ShardLedger
+from dclm.io.parquet_shards import CORE_SCHEMA, ShardWriter, schema_for
+from dclm.io.warc_records import Record, iter_archive
 from pipelines.extract import MAX_HTML_BYTES, iter_extracted
 
 WORKER_BOUND_MIB = 512          # the bound the README states
@@ -66,13 +66,13 @@ def _write_parquet_shard(path: Path, count: int, pages: list[dict]) -> None:
 
 def _peak_rss(function: str, job: dict) -> tuple[int, dict]:
     """Run ``pipelines.<function>(ShardJob(**job))`` in a fresh process; its peak RSS (MiB) and ledger."""
-    script = ("import json, sys\nfrom dclm.executor import ShardJob\n"
+    script = ("import json, sys\nfrom dclm.runtime.executor import ShardJob\n"
               "from pipelines.extract import worker_peak_rss_mib\n"
               f"from pipelines.{function.rpartition('.')[0]} import {function.rpartition('.')[2]} as work\n"
               "ledger = work(ShardJob(**json.loads(sys.argv[1])))\n"
               "peak = worker_peak_rss_mib()\n"
               "print(json.dumps({'peak_mib': peak, 'ledger': ledger}))\n")
-    env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"}     # what dclm.executor gives workers
+    env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"}     # what dclm.runtime.executor gives workers
     done = subprocess.run([sys.executable, "-c", script, json.dumps(job)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -172,7 +172,7 @@ def test_long_pages_cut_row_groups_by_text_size(tmp_path):
 def test_a_shard_that_keeps_nothing_still_has_the_recipes_columns(tmp_path, sample_pages):
     """Top-fraction selection and `dclm select` read a column from every shard, empty ones included."""
     from pipelines.filter import filter_shard
-    from dclm.executor import ShardJob
+    from dclm.runtime.executor import ShardJob
 
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(RECIPE.replace("min_length: 50", "min_length: 10000000"))

@@ -15,7 +15,7 @@ from dclm.evaluation.ngrams import (
     overlapping_documents,
     text_ngrams,
 )
-from filters.reference_classifier import REFERENCE_WORDS
+from pipelines.classifier_training.reference import REFERENCE_WORDS
 
 WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "while", "seven", "tired", "wizards",
          "quietly", "brew"]

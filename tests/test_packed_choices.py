@@ -10,8 +10,8 @@ torch = pytest.importorskip("torch")
 
 from dclm.evaluation.packed_choices import ChoiceGroup, packable, score_groups  # noqa: E402
 from dclm.evaluation.scoring import score_requests  # noqa: E402
-from dclm.model import build_model  # noqa: E402
-from dclm.scales import SCALES  # noqa: E402
+from dclm.training.model import build_model  # noqa: E402
+from dclm.training.scales import SCALES  # noqa: E402
 
 VOCAB = 8192
 WINDOW = 32

@@ -65,7 +65,7 @@ def test_terminal_gets_one_line_redrawn_in_place(corpus, tmp_path):
 def test_line_counts_shards_and_documents_and_estimates_the_rest():
     import io
 
-    from dclm.progress_display import StageProgress
+    from dclm.runtime.progress_display import StageProgress
 
     out = io.StringIO()
     progress = StageProgress("filter", 4, already_done=1, stream=out, plain_every_s=0.0)

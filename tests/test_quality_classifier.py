@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from filters import quality_classifier as qc
-from filters.classifier_data import LabeledDoc, TrainingDataError, read_documents, split_holdout
-from filters.classifier_metrics import average_ranks, binary_metrics, roc_auc
-from filters.classifier_training import TrainConfig, metrics_path_for, train_classifier
-from filters.fasttext_fit import fit_in_fresh_process
+from pipelines.classifier_training.data import LabeledDoc, TrainingDataError, read_documents, split_holdout
+from pipelines.classifier_training.metrics import average_ranks, binary_metrics, roc_auc
+from pipelines.classifier_training.training import TrainConfig, metrics_path_for, train_classifier
+from pipelines.classifier_training.fasttext_fit import fit_in_fresh_process
 from filters.fasttext_text import FASTTEXT_SEPARATORS, dclm_line, normalize_text, normalize_texts, tokenize_batch
 
 SMALL = TrainConfig(dim=16, bucket=20_000, epoch=5, holdout=0.2, seed=7)
@@ -155,7 +155,7 @@ def test_quantized_training_is_deterministic_and_scores_exactly(tmp_path):
 
 
 def test_reading_parquet_jsonl_and_text_inputs(tmp_path):
-    from dclm.parquet_shards import write_rows
+    from dclm.io.parquet_shards import write_rows
 
     write_rows(str(tmp_path / "a.parquet"), [{"id": "1", "text": "first doc"}, {"id": "2", "text": ""}])
     (tmp_path / "b.jsonl").write_text(json.dumps({"text": "second doc"}) + "\n\n" +
@@ -307,7 +307,7 @@ def test_cli_train_and_bad_inputs(cli, tmp_path):
 
 
 def test_cli_score_shards(cli, small_model, tmp_path):
-    from dclm.parquet_shards import write_rows
+    from dclm.io.parquet_shards import write_rows
 
     path, _ = small_model
     src = tmp_path / "shards"

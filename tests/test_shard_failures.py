@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from dclm.executor import ShardJob, _shard_task
-from dclm.shard_failures import is_retriable
+from dclm.runtime.executor import ShardJob, _shard_task
+from dclm.runtime.shard_failures import is_retriable
 from pipelines.extract import extract_shard
 
 from conftest import WARC_DIR
@@ -50,7 +50,7 @@ def test_summary_says_to_rerun_only_for_retriable_failures(corpus, tmp_path, run
 
 
 def test_failure_advice_names_each_kind():
-    from dclm.stage import failure_advice
+    from dclm.runtime.stage import failure_advice
 
     lines = failure_advice(["a", "b"], {"a"})
     assert any(line.startswith("Shard a failed for a passing reason") and RERUN in line for line in lines)

@@ -86,7 +86,7 @@ def test_submission_json_references_dataset_model_and_scores(inputs, archive):
     assert dataset["recipe"]["name"] == RECIPE and dataset["shard_storage"] == "inline"
     assert {s["name"] for s in dataset["sources"]} == {p.name for p in Path(REPO / "data/sample").glob("*.warc.gz")}
     assert (model["scale"], model["scale_hash"], model["seed"]) == ("tiny", config["scale_hash"], 0)
-    # DCLM's names for the hyper-parameters it records; the rest as dclm.scales names them.
+    # DCLM's names for the hyper-parameters it records; the rest as dclm.training.scales names them.
     hp = model["hyperparameters"]
     assert (hp["lr"], hp["warmup"], hp["wd"], hp["cd"], hp["global_bs"], hp["acc"], hp["model"]) == \
            (TINY.lr, TINY.warmup_steps, TINY.weight_decay, TINY.min_lr, TINY.global_batch, 2, "d=32_l=2_h=2")

@@ -16,11 +16,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("tokenizers")
 
 from dclm.errors import UsageError  # noqa: E402
-from dclm.parquet_shards import write_rows  # noqa: E402
-from dclm.scales import get_scale, scale_hash  # noqa: E402
-from dclm.tokenize_data import tokenize_to_dir  # noqa: E402
-from dclm.tokenizer import eos_id, load_tokenizer  # noqa: E402
-from dclm.token_dataset import TokenDataset  # noqa: E402
+from dclm.io.parquet_shards import write_rows  # noqa: E402
+from dclm.training.scales import get_scale, scale_hash  # noqa: E402
+from dclm.training.tokenize_data import tokenize_to_dir  # noqa: E402
+from dclm.training.tokenizer import eos_id, load_tokenizer  # noqa: E402
+from dclm.training.token_dataset import TokenDataset  # noqa: E402
 
 # The micro tokenizer with a model small enough to train 12 steps in about a second.
 TINY = dataclasses.replace(get_scale("micro"), name="tiny", d_model=32, n_heads=2, n_layers=2, ffn_hidden=96,
@@ -138,8 +138,8 @@ def _weights(run):
 
 
 def test_cpu_training_is_bitwise_reproducible_and_resumable(tokenized, tmp_path):
-    from dclm.run_dir import list_checkpoints, load_trained
-    from dclm.trainer import train
+    from dclm.training.run_dir import list_checkpoints, load_trained
+    from dclm.training.trainer import train
 
     kwargs = dict(seed=3, device="cpu", threads=1, progress=False)
     first = train(str(tokenized), TINY, str(tmp_path / "a"), **kwargs)
@@ -175,7 +175,7 @@ def test_cpu_training_is_bitwise_reproducible_and_resumable(tokenized, tmp_path)
 
 
 def test_training_refuses_data_cut_for_another_scale(tokenized, tmp_path):
-    from dclm.trainer import train
+    from dclm.training.trainer import train
 
     with pytest.raises(UsageError, match="seq_len"):
         train(str(tokenized), dataclasses.replace(TINY, seq_len=32), str(tmp_path / "r"), progress=False)

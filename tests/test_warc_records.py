@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from dclm.errors import ShardError
-from dclm.warc_records import Malformed, Record, iter_archive, looks_like_archive
+from dclm.io.warc_records import Malformed, Record, iter_archive, looks_like_archive
 
 from conftest import TORTURE_DIR, WARC_DIR
 
@@ -112,7 +112,7 @@ def test_damage_inside_a_gzip_member_is_skipped_to_the_next_member(tmp_path, cor
 
 
 def test_arc_records_get_the_same_ids_on_every_read(corpus):
-    from dclm.ledger import ShardLedger
+    from dclm.runtime.ledger import ShardLedger
     from pipelines.extract import iter_extracted
 
     arc = corpus / "torture" / "warcio-example.arc.gz"

@@ -6,7 +6,7 @@ import os
 
 from dclm.commands.output_options import add_output_format
 from dclm.errors import UsageError
-from dclm.digests import file_sha256 as _sha256
+from dclm.io.digests import file_sha256 as _sha256
 
 HELP = "train a fastText quality classifier, score shards with it, or rebuild the reference one"
 DESCRIPTION = """\
@@ -55,8 +55,8 @@ BALANCE_HELP = (
 
 
 def _add_train(commands) -> None:
-    from filters.classifier_balance import BALANCE_MODES
-    from filters.classifier_training import TrainConfig
+    from pipelines.classifier_training.balance import BALANCE_MODES
+    from pipelines.classifier_training.training import TrainConfig
     from filters.fasttext_text import TEXT_PREPS
 
     d = TrainConfig()
@@ -178,9 +178,9 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from filters.classifier_data import Fields, TrainingDataError
-    from filters.classifier_training import TrainConfig, format_metrics, train_from_paths
-    from filters.fasttext_fit import FitError
+    from pipelines.classifier_training.data import Fields, TrainingDataError
+    from pipelines.classifier_training.training import TrainConfig, format_metrics, train_from_paths
+    from pipelines.classifier_training.fasttext_fit import FitError
     from filters.quality_classifier import QualityModelError
 
     for name in ("dim", "epoch", "min_count", "bucket", "word_ngrams", "cutoff"):
@@ -214,10 +214,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_score(args: argparse.Namespace) -> int:
 
-    from dclm.executor import plan_jobs
+    from dclm.runtime.executor import plan_jobs
     from dclm.commands.output_options import output_format_param
-    from dclm.inputs import check_unique_names, resolve_document_inputs
-    from dclm.stage import run_stage
+    from dclm.io.inputs import check_unique_names, resolve_document_inputs
+    from dclm.runtime.stage import run_stage
     from filters.quality_classifier import QualityModelError, load_quality_model, normalize_flag
     from pipelines.classify import output_schema, score_shard
 
@@ -227,7 +227,7 @@ def run_score(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     inputs = resolve_document_inputs(args.input)
     check_unique_names(inputs)
-    from dclm.document_files import InputFormatError, read_documents_schema
+    from dclm.io.document_files import InputFormatError, read_documents_schema
 
     try:
         schema = read_documents_schema(inputs[0])
@@ -269,10 +269,10 @@ def _eval_overlap(texts: list[str]) -> dict:
 
 def run_build_reference(args: argparse.Namespace) -> int:
     from dclm.evaluation.tasks import tasks_root
-    from filters.classifier_data import TrainingDataError
-    from filters.classifier_training import format_metrics
-    from filters.fasttext_fit import FitError
-    from filters.reference_classifier import build_reference
+    from pipelines.classifier_training.data import TrainingDataError
+    from pipelines.classifier_training.training import format_metrics
+    from pipelines.classifier_training.fasttext_fit import FitError
+    from pipelines.classifier_training.reference import build_reference
 
     try:
         result = build_reference(args.positive, args.negative, args.output, log=print,

@@ -48,7 +48,7 @@ on the 146k-post blog pool.
 
 
 def register(subparsers, add_execution_options) -> None:
-    from dclm.html_text import EXTRACTORS
+    from dclm.extract.html_text import EXTRACTORS
     from dclm.recipe import builtin_recipe_names
 
     parser = subparsers.add_parser("compare", help=HELP, description=DESCRIPTION,
@@ -92,9 +92,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from dclm.errors import UsageError
-    from dclm.inputs import check_unique_names, resolve_inputs
+    from dclm.io.inputs import check_unique_names, resolve_inputs
     from dclm.recipe import load_recipe
-    from dclm.scales import get_scale
+    from dclm.training.scales import get_scale
     from pipelines.compare import Experiment, describe_pool, label_recipes, run_experiment
 
     if args.seeds < 1:

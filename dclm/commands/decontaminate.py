@@ -49,16 +49,16 @@ def register(subparsers, add_execution_options) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dclm.atomic_files import write_bytes_atomic
+    from dclm.io.atomic_files import write_bytes_atomic
     from dclm.evaluation.decontaminate import get_index
-    from dclm.evaluation.decontaminate_stage import (REPORT_NAME, STEP, build_report, decontaminate_shard,
+    from pipelines.decontaminate import (REPORT_NAME, STEP, build_report, decontaminate_shard,
                                                      report_json, scan_shards, summarize_ledgers)
     from dclm.evaluation.tasks import tasks_root
-    from dclm.executor import plan_jobs
+    from dclm.runtime.executor import plan_jobs
     from dclm.commands.output_options import output_format_param
-    from dclm.inputs import check_unique_names, resolve_document_inputs
-    from dclm.output_layout import meta_dir
-    from dclm.stage import run_stage
+    from dclm.io.inputs import check_unique_names, resolve_document_inputs
+    from dclm.io.output_layout import meta_dir
+    from dclm.runtime.stage import run_stage
 
     if args.drop and not args.output:
         raise UsageError("--drop needs --output: input shards are never modified")
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no input shards")
     check_unique_names(inputs)
     if args.output:
-        from dclm.output_location import check_output_apart
+        from dclm.io.output_location import check_output_apart
 
         check_output_apart(args.output, inputs, args.input)
     only = sorted(set(args.only)) if args.only else None
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         jobs = plan_jobs(inputs, args.output, params)
         code = run_stage(STEP, jobs, decontaminate_shard, args.output, params, ray_address=args.ray_address,
                          num_cpus=args.num_cpus, progress=not args.no_progress, force=args.force)
-        from dclm.atomic_files import exists
+        from dclm.io.atomic_files import exists
 
         summary = summarize_ledgers([job.ledger for job in jobs if exists(job.ledger)])
         report_path = args.report or f"{meta_dir(args.output)}/{REPORT_NAME}"

@@ -5,7 +5,7 @@ import argparse
 
 from dclm.errors import UsageError
 from dclm.commands.output_options import add_output_format
-from dclm.inputs import resolve_document_inputs
+from dclm.io.inputs import resolve_document_inputs
 from dedup.minhash_config import (DEFAULT_KEEPER_ROUNDS, DEFAULT_KEEPER_THRESHOLD,
                                    DEFAULT_VERIFY_THRESHOLD, UNSET)
 
@@ -191,7 +191,7 @@ def build_method(args: argparse.Namespace):
     """The ``DedupMethod`` for parsed arguments (also used by tests)."""
     from dedup.bff_config import BffConfig
     from dedup.minhash_config import MinHashConfig
-    from pipelines import dedup_methods as m
+    from pipelines.deduplication import methods as m
 
     try:
         if args.method == "minhash":
@@ -221,12 +221,12 @@ def build_method(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.dedup_methods import s_curve_table
-    from pipelines.dedup_stage import run_dedup
+    from pipelines.deduplication.methods import s_curve_table
+    from pipelines.deduplication.stage import run_dedup
 
     method = build_method(args)
     inputs = resolve_document_inputs(args.input)
-    from dclm.output_location import check_output_apart
+    from dclm.io.output_location import check_output_apart
 
     check_output_apart(args.output, inputs, args.input)
     if method.name == "minhash":

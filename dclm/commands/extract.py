@@ -5,10 +5,10 @@ import argparse
 
 from dclm.commands.output_options import add_output_format, output_format_param
 from dclm.errors import UsageError
-from dclm.html_text import EXTRACTORS
-from dclm.inputs import check_unique_names, resolve_inputs
-from dclm.executor import plan_jobs
-from dclm.stage import run_stage
+from dclm.extract.html_text import EXTRACTORS
+from dclm.io.inputs import check_unique_names, resolve_inputs
+from dclm.runtime.executor import plan_jobs
+from dclm.runtime.stage import run_stage
 from pipelines.extract import DEFAULT_TIME_LIMIT_S, extract_shard
 
 HELP = "extract main text from WARC/ARC files into Parquet"
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no input: name WARC files, directories, globs or listings (INPUT or --input)")
     kwargs = {"paths_prefix": args.paths_prefix} if args.paths_prefix else {}
     inputs = resolve_inputs(given, **kwargs)
-    from dclm.output_location import check_output_apart
+    from dclm.io.output_location import check_output_apart
 
     check_output_apart(args.output, inputs, given)
     check_unique_names(inputs)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from dclm.output_layout import OUTPUT_FORMATS
+from dclm.io.output_layout import OUTPUT_FORMATS
 
 
 def add_output_format(parser: argparse.ArgumentParser) -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from dclm.html_text import EXTRACTORS
+from dclm.extract.html_text import EXTRACTORS
 from dclm.commands.output_options import add_output_format, output_format_param
-from dclm.inputs import check_unique_names, resolve_any_inputs, resolve_document_inputs
+from dclm.io.inputs import check_unique_names, resolve_any_inputs, resolve_document_inputs
 from dclm.recipe import builtin_recipe_names, dclm_root_from, load_recipe, recipe_for_record
 from pipelines.extract import DEFAULT_TIME_LIMIT_S
 from pipelines.filter import filter_shard, run_shard
@@ -87,7 +87,7 @@ def _recipe_params(args: argparse.Namespace, recipe) -> dict:
 
 
 def _execute(stage: str, args, inputs: list[str], params: dict, work, recipe) -> int:
-    from dclm.output_location import check_output_apart
+    from dclm.io.output_location import check_output_apart
 
     check_output_apart(args.output, inputs, args.input)
     check_unique_names(inputs)

@@ -5,11 +5,11 @@ import argparse
 import os
 
 from dclm.errors import UsageError
-from dclm.executor import plan_jobs
+from dclm.runtime.executor import plan_jobs
 from dclm.commands.output_options import add_output_format, output_format_param
-from dclm.inputs import check_unique_names, resolve_document_inputs
+from dclm.io.inputs import check_unique_names, resolve_document_inputs
 from dclm.recipe import load_recipe, recipe_for_record
-from dclm.stage import run_stage
+from dclm.runtime.stage import run_stage
 from pipelines.select import check_where_sql, select_shard
 
 DESCRIPTION = """\
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.where is None) == (args.top_fraction is None):
         raise UsageError("give exactly one of --where and --top-fraction")
     inputs = resolve_document_inputs(args.input)
-    from dclm.output_location import check_output_apart
+    from dclm.io.output_location import check_output_apart
 
     check_output_apart(args.output, inputs, args.input)
     check_unique_names(inputs)

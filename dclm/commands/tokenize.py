@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dclm.inputs import resolve_document_inputs
+from dclm.io.inputs import resolve_document_inputs
 
 HELP = "tokenize curated Parquet text into fixed-length training sequences"
 DESCRIPTION = """\
@@ -38,8 +38,8 @@ def register(subparsers, add_execution_options) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dclm.errors import UsageError
-    from dclm.scales import get_scale
-    from dclm.tokenize_data import tokenize_to_dir
+    from dclm.training.scales import get_scale
+    from dclm.training.tokenize_data import tokenize_to_dir
 
     if "://" in args.output:
         raise UsageError("--output must be a local directory")
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = resolve_document_inputs(args.input)
     if not inputs:
         raise UsageError("no Parquet shards in the inputs")
-    from dclm.output_location import check_output_apart
+    from dclm.io.output_location import check_output_apart
 
     check_output_apart(args.output, inputs, args.input)
     progress = None if args.no_progress else (lambda name: print(f"tokenized {name}", file=sys.stderr))

@@ -43,11 +43,11 @@ def register(subparsers, add_execution_options) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dclm.errors import UsageError
-    from dclm.scales import get_scale
+    from dclm.training.scales import get_scale
 
     scale = get_scale(args.scale)
     if args.dry_run:
-        from dclm.dry_run import dry_run
+        from dclm.training.dry_run import dry_run
 
         print(json.dumps(dry_run(scale, args.seed), indent=2))
         return 0
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
-    from dclm.trainer import train
+    from dclm.training.trainer import train
 
     config = train(args.data, scale, args.output, seed=args.seed, device=args.device, threads=args.threads,
                    checkpoint_every=args.checkpoint_every, progress=not args.no_progress,

@@ -130,7 +130,7 @@ def exclusion_document(units: EvalUnits, matched_by_source: dict[str, np.ndarray
 
 def write_exclusions(path: Path, document: dict) -> str:
     """Write the file atomically; returns its sha256."""
-    from dclm.atomic_files import write_bytes_atomic
+    from dclm.io.atomic_files import write_bytes_atomic
 
     data = (json.dumps(document, indent=1, sort_keys=True) + "\n").encode("utf-8")
     write_bytes_atomic(str(path), data)

@@ -4,7 +4,7 @@ This is the one n-gram builder behind every evaluation-overlap check:
 ``dclm decontaminate`` and the evaluation-item exclusions
 (``dclm.evaluation.decontaminate``, ``dclm.evaluation.item_contamination``)
 and the reference classifier's check of its positives
-(``filters.reference_classifier``).
+(``pipelines.classifier_training.reference``).
 
 Overlap is measured as in GPT-3 (Brown et al. 2020, App. C) and DCLM (Li et
 al. 2024, whose decontamination also uses word 13-grams): a text overlaps an

@@ -78,7 +78,7 @@ def model_identity(model=None, scale=None, run_config: Optional[dict] = None,
     """
     identity: dict[str, Any] = {}
     if scale is not None:
-        from dclm.scales import scale_hash
+        from dclm.training.scales import scale_hash
 
         identity.update(scale=scale.name, scale_hash=scale_hash(scale), tokenizer=scale.tokenizer,
                         vocab_size=scale.vocab_size, seq_len=scale.seq_len)

@@ -23,8 +23,8 @@ from typing import Optional
 
 from fsspec.core import url_to_fs
 
-from dclm.output_layout import meta_dir
-from dclm.atomic_files import write_bytes_atomic
+from dclm.io.output_layout import meta_dir
+from dclm.io.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
 
 REPORT_NAME = "report.html"

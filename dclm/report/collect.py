@@ -1,6 +1,6 @@
 """A stage output directory as plain data: its segments, the step funnel, and what the shards hold.
 
-A stage directory (``dclm.output_layout``) holds ``.dclm/stats.json`` (the
+A stage directory (``dclm.io.output_layout``) holds ``.dclm/stats.json`` (the
 run's step counts), ``.dclm/ledger/<shard>.json``, the kept
 ``data/<shard>.parquet`` and ``.dclm/dropped/<shard>.parquet``. A recipe
 with global steps runs in segments: ``OUTPUT/.dclm/work/NN_label/`` are
@@ -22,11 +22,11 @@ from typing import Optional
 
 from fsspec.core import url_to_fs
 
-from dclm.document_writers import JSONL_SUFFIXES
+from dclm.io.document_writers import JSONL_SUFFIXES
 from dclm.errors import UsageError
-from dclm.ledger import ShardLedger, StepCounts
-from dclm.output_layout import data_dir, dropped_dir, ledger_dir, stats_path, work_dir
-from dclm.recipe_stats import segment_stats_path
+from dclm.runtime.ledger import ShardLedger, StepCounts
+from dclm.io.output_layout import data_dir, dropped_dir, ledger_dir, stats_path, work_dir
+from dclm.runtime.recipe_stats import segment_stats_path
 from dclm.report.parquet_facts import DroppedStep, KeptFacts, read_dropped, read_kept
 from dedup.cluster_stats import size_bin
 

@@ -36,7 +36,7 @@ class ComparisonData:
     def metric_names(self) -> list[str]:
         """Metrics in the comparison's order: likelihoods (core_bpb, bits per byte), then
         accuracies (Core, Extended), then the per-task ones."""
-        from dclm.comparison_report import ordered_metrics
+        from dclm.evaluation.comparison_report import ordered_metrics
 
         return ordered_metrics(self.doc["recipes"]) if self.doc["recipes"] else []
 

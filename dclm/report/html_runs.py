@@ -81,7 +81,7 @@ def _recipe_table(comparison: ComparisonData) -> str:
 
 def _metrics_table(comparison: ComparisonData, headline: bool) -> str:
     """Metrics as rows, one column per recipe: stays readable with many metrics and long intervals."""
-    from dclm.comparison_report import is_headline, metric_label
+    from dclm.evaluation.comparison_report import is_headline, metric_label
 
     recipes = comparison.doc["recipes"]
     rows = []
@@ -127,7 +127,7 @@ def _examples(doc: dict) -> str:
 
 
 def _pairwise_table(comparison: ComparisonData, headline: bool) -> str:
-    from dclm.comparison_report import is_headline
+    from dclm.evaluation.comparison_report import is_headline
 
     rows = []
     for pair in comparison.doc.get("pairwise") or []:

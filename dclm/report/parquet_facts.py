@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dclm.document_writers import JSONL_SUFFIXES
+from dclm.io.document_writers import JSONL_SUFFIXES
 from dclm.errors import UsageError
 
 # Every code point Python's str.split() treats as a separator; none lies above
@@ -45,7 +45,7 @@ def byte_counts(texts: pa.ChunkedArray) -> np.ndarray:
 
 def _read(fs, path: str, columns: list[str]) -> pa.Table:
     if path.endswith(JSONL_SUFFIXES):       # a stage's --output-format JSONL
-        from dclm.document_files import InputFormatError, read_documents_table
+        from dclm.io.document_files import InputFormatError, read_documents_table
 
         try:
             table = read_documents_table(fs.unstrip_protocol(path))
@@ -62,7 +62,7 @@ def _read(fs, path: str, columns: list[str]) -> pa.Table:
 
 
 def _jsonl_schema(fs, path: str) -> pa.Schema:
-    from dclm.document_files import read_documents_table
+    from dclm.io.document_files import read_documents_table
 
     return read_documents_table(fs.unstrip_protocol(path)).schema
 

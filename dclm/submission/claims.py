@@ -3,7 +3,7 @@
 Two questions decide whether a result may sit on a leaderboard:
 
 * **Comparable?** The model was trained with one of the fixed scales of
-  ``dclm.scales``, every hyper-parameter unchanged, for the whole token budget,
+  ``dclm.training.scales``, every hyper-parameter unchanged, for the whole token budget,
   and evaluated on a registered task set with nothing missing. Anything else
   is refused as "not comparable", naming what differs.
 * **Are the scores what the per-task numbers say?** Centered accuracy is
@@ -29,14 +29,14 @@ def fixed_scales(known: Optional[dict] = None) -> dict:
     """The registry of fixed scales (read when called, so a registered test scale is seen)."""
     if known is not None:
         return known
-    from dclm.scales import SCALES
+    from dclm.training.scales import SCALES
 
     return SCALES
 
 
 def scale_problems(scale_name: Any, claimed_hash: Any, claimed: dict, known: Optional[dict] = None) -> list[str]:
     """Why (scale, scale hash, hyper-parameters) is not one of the fixed scales, or []."""
-    from dclm.scales import scale_hash
+    from dclm.training.scales import scale_hash
 
     scales = fixed_scales(known)
     reference = scales.get(scale_name) if isinstance(scale_name, str) else None

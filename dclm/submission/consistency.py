@@ -24,8 +24,8 @@ from typing import Any, Optional
 
 import yaml
 
-from dclm import bounded_json, bounded_yaml
-from dclm.digests import file_sha256
+from dclm.io import bounded_json, bounded_yaml
+from dclm.io.digests import file_sha256
 from dclm.submission import layout
 from dclm.submission.claims import eval_report_problems, fixed_scales, run_problems, same_value, scale_problems
 from dclm.submission.safe_archive import Limits, path_problem
@@ -229,8 +229,8 @@ class Checker:
             return rows
         from dclm.errors import UsageError
         from dclm.submission.shard_limits import ShardBudget, shard_problem
-        from dclm.tokenize_data import TextBudgetExceeded, count_shard_tokens
-        from dclm.tokenizer import eos_id, load_tokenizer
+        from dclm.training.tokenize_data import TextBudgetExceeded, count_shard_tokens
+        from dclm.training.tokenizer import eos_id, load_tokenizer
 
         try:
             tokenizer = load_tokenizer(self.reference)

@@ -46,7 +46,7 @@ INLINE, BY_URL = "inline", "manifest"
 NAMESPACE = uuid_lib.UUID("1cbff4ee-f19f-4462-a461-3d17c89afa5b")
 
 # Scale fields that model.hyperparameters names as DCLM's exp_data/models/*.json do; the other
-# fields keep their dclm.scales names. The scale's ``seed`` (the default training seed, which
+# fields keep their dclm.training.scales names. The scale's ``seed`` (the default training seed, which
 # also seeds the token shuffle) becomes ``shuffle_seed``, because DCLM's ``seed`` is the seed the
 # run actually trained with, a free choice recorded alongside.
 _RENAMED = {"warmup_steps": "warmup", "weight_decay": "wd", "min_lr": "cd", "global_batch": "global_bs",

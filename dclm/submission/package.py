@@ -25,9 +25,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from dclm import output_layout
+from dclm.io import output_layout
 from dclm import __version__
-from dclm.digests import file_sha256
+from dclm.io.digests import file_sha256
 from dclm.errors import UsageError
 from dclm.submission import layout
 from dclm.submission.claims import eval_report_problems, run_problems
@@ -145,7 +145,7 @@ def build_submission(dataset_dir: str, run_dir: str, recipe: str, name: str, *, 
                      tokenized: Optional[str] = None, known_scales: Optional[dict] = None
                      ) -> tuple[dict, dict[str, Content]]:
     """(submission.json, every file of the package but the MANIFEST) after checking the chain."""
-    from dclm.run_dir import read_run_config
+    from dclm.training.run_dir import read_run_config
 
     if not name or len(name) > 200 or any(ord(ch) < 32 for ch in name):
         raise UsageError("--name must be 1-200 printable characters")

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from dclm import bounded_json
-from dclm.digests import file_sha256
+from dclm.io import bounded_json
+from dclm.io.digests import file_sha256
 from dclm.submission import layout
 from dclm.submission.safe_archive import ArchiveError, Limits, is_archive_name, list_tree, safe_extract
 
