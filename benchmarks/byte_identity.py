@@ -18,7 +18,7 @@ Use it around a refactor (moving modules, rewriting imports)::
 editable installs of the project are hidden from every process (Ray workers
 too), so nothing can be imported from another checkout; default: the checkout
 this script sits in. ``--shared`` is the shared data folder (default
-/work/shared); ``--work`` where outputs go (an empty or new folder, kept;
+``../shared`` beside the checkout); ``--work`` where outputs go (an empty or new folder, kept;
 default a temporary folder, deleted). A record takes 3 to 4 minutes on 2 busy
 cores; the embedded Ray runtime's start-up is about half of it.
 
@@ -87,7 +87,7 @@ from typing import Any
 
 FORMAT = "dclm-byte-identity/1"
 SCRIPT_REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SHARED = Path("/work/shared")
+DEFAULT_SHARED = SCRIPT_REPO.parent / "shared"    # ../shared beside the checkout, as CI has it
 
 # Clock and host fields of the JSON bookkeeping files, removed (with whatever
 # they hold) at any depth before hashing. Found in the files that the commands
