@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipelines.classifier_training.data import read_labeled  # noqa: E402
-from pipelines.classifier_training.training import TrainConfig, train_classifier  # noqa: E402
 from pipelines.classifier_training.reference import NEGATIVE_FIELDS, POSITIVE_FIELDS  # noqa: E402
+from pipelines.classifier_training.training import TrainConfig, train_classifier  # noqa: E402
 
 MODES = ("none", "upsample", "downsample")
 METRICS = ("precision", "recall", "f1", "roc_auc")

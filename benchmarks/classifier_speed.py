@@ -43,9 +43,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from dclm.io.parquet_shards import CORE_SCHEMA, write_rows  # noqa: E402
 from dclm.runtime.executor import ShardJob  # noqa: E402
 from dclm.runtime.ledger import ShardLedger  # noqa: E402
-from dclm.io.parquet_shards import CORE_SCHEMA, write_rows  # noqa: E402
 from filters import quality_classifier as qc  # noqa: E402
 from filters.fasttext_text import prepare_texts  # noqa: E402
 from pipelines.classify import score_shard  # noqa: E402
@@ -81,7 +81,7 @@ def datatrove_runner(model_path: str):
     # fails to load a model when neither keep_labels nor remove_labels is given).
     step = FastTextClassifierFilter(model_url=model_path, keep_labels=("hq", 0.0),
                                     save_labels_in_metadata=True, newline_replacement=" ")
-    step.model  # load (and cache) the model before timing
+    _ = step.model  # load (and cache) the model before timing
 
     def run(texts: list[str]) -> np.ndarray:
         docs = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]

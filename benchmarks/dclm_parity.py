@@ -32,9 +32,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from dclm.io.inputs import resolve_document_inputs  # noqa: E402
 from dclm.io.parquet_shards import read_table  # noqa: E402
 from dclm.recipe import RecipeStep, load_recipe  # noqa: E402
-from dclm.io.inputs import resolve_document_inputs  # noqa: E402
 from filters.operator import MODIFIER  # noqa: E402
 from filters.registry import OPERATORS  # noqa: E402
 

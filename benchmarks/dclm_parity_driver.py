@@ -30,7 +30,7 @@ def _import_dclm():
     sys.path[:0] = [root, os.path.join(root, "baselines")]
     for _ in range(20):
         try:
-            from baselines.core.factories import get_mapper
+            from baselines.core.factories import get_mapper  # noqa: I001 (factory first, as DCLM loads it)
             # DCLM's factory imports mappers as "mappers.…", a second copy of
             # each module besides "baselines.mappers.…"; patch that one.
             import mappers.enrichers.language_id_enrichers as lid

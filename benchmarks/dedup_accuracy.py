@@ -56,12 +56,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from dedup.jaccard import all_pairs_jaccard  # noqa: E402
 from dedup.lsh_buckets import candidate_pairs  # noqa: E402
 from dedup.minhash import estimated_jaccard, lsh_band_keys, s_curve  # noqa: E402
-from dedup.minhash_config import (DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD,  # noqa: E402
-                                   MinHashConfig)
-from pipelines.deduplication.minhash_dedup import CLUSTER_COLUMN, minhash_dedup_annotations  # noqa: E402
-from pipelines.deduplication.shard_sketch import text_signatures  # noqa: E402
+from dedup.minhash_config import DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD, MinHashConfig  # noqa: E402
 from dedup.shingles import word_ngrams  # noqa: E402
 from dedup.union_find import UnionFind  # noqa: E402
+from pipelines.deduplication.minhash_dedup import CLUSTER_COLUMN, minhash_dedup_annotations  # noqa: E402
+from pipelines.deduplication.shard_sketch import text_signatures  # noqa: E402
 
 RECALL_AT = 0.85
 FALSE_POSITIVE_BELOW = 0.7
@@ -81,8 +80,8 @@ def run_ours(paths: list[str], configs: list[MinHashConfig]
         tables = ray.get(minhash_dedup_annotations(paths, config).annotations)
         seconds = time.time() - start
         clusters = {}
-        for shard_ids, table in zip(ids, tables):
-            clusters.update(zip(shard_ids, table.column(CLUSTER_COLUMN).to_pylist()))
+        for shard_ids, table in zip(ids, tables, strict=True):
+            clusters.update(zip(shard_ids, table.column(CLUSTER_COLUMN).to_pylist(), strict=True))
         results.append((clusters, seconds))
     ray.shutdown()
     return results
@@ -98,10 +97,10 @@ def run_datasketch(ids: list[str], texts: list[str], config: MinHashConfig
     lsh = MinHashLSH(num_perm=config.num_hashes,
                      params=(config.num_bands, config.rows_per_band))
     with lsh.insertion_session() as session:
-        for doc_id, sketch in zip(ids, sketches):
+        for doc_id, sketch in zip(ids, sketches, strict=True):
             session.insert(doc_id, sketch)
     pairs = set()
-    for doc_id, sketch in zip(ids, sketches):
+    for doc_id, sketch in zip(ids, sketches, strict=True):
         for other in lsh.query(sketch):
             if other != doc_id:
                 pairs.add((min(doc_id, other), max(doc_id, other)))
@@ -246,7 +245,7 @@ def main() -> None:
     # precision is the ceiling that transitive clustering allows on this data.
     oracle_i, oracle_j = np.nonzero(np.triu(sim >= 0.8, k=1))
     oracle_uf = UnionFind().union_all(zip((s_ids[i] for i in oracle_i),
-                                          (s_ids[j] for j in oracle_j)))
+                                          (s_ids[j] for j in oracle_j), strict=True))
     oracle = {d: oracle_uf.find(d) for d in s_ids}
     oracle_cand = np.triu(sim >= 0.8, k=1)
     theirs_cand = np.zeros_like(sim, dtype=bool)
@@ -308,7 +307,7 @@ def print_report(report: dict) -> None:
     print(f"{'J bin':12}{'pairs':>7}" + "".join(f"{short[n]:>13}" for n in names)
           + f"{'S-curve':>9}")
     bins = [report[n]["by_jaccard"] for n in names]
-    for row in zip(*bins):
+    for row in zip(*bins, strict=True):
         print(f"{row[0]['bin']:12}{row[0]['pairs']:>7}"
               + "".join(f"{b['grouped']:>13.3f}" for b in row) + f"{row[0]['s_curve_mid']:>9.3f}")
 

@@ -86,9 +86,13 @@ def run_ours(data: str, work: str, cpus: int) -> dict:
 
 def run_datatrove(data: str, work: str, cpus: int) -> dict:
     from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets,
-                                                  MinhashDedupCluster, MinhashDedupFilter,
-                                                  MinhashDedupSignature)
+    from datatrove.pipeline.dedup.minhash import (
+        MinhashConfig,
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
+    )
     from datatrove.pipeline.readers import ParquetReader
     from datatrove.pipeline.writers import ParquetWriter
 

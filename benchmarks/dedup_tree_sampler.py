@@ -130,7 +130,7 @@ class TreeSampler(threading.Thread):
             if pss > self.peak_pss:
                 self.peak_processes = len(tree)
                 self.peak_detail = sorted(((p // 1024, _name(pid)) for pid, (_, p) in
-                                           zip(tree, sizes)), reverse=True)
+                                           zip(tree, sizes, strict=True)), reverse=True)
                 self.peak_roles = {}
                 for mib, name in self.peak_detail:
                     self.peak_roles[role(name)] = self.peak_roles.get(role(name), 0) + mib

@@ -139,7 +139,8 @@ def score_sets(sets: dict[str, list[DevPage]], extractors: dict[str, Callable[[s
     results: dict[str, dict[str, dict]] = {}
     for set_name, pages in sets.items():
         texts = {name: [_safe(extract, page.html) for page in pages] for name, extract in extractors.items()}
-        f1s = {name: [page_f1(text, page) for text, page in zip(texts[name], pages)] for name in extractors}
+        f1s = {name: [page_f1(text, page) for text, page in zip(texts[name], pages, strict=True)]
+               for name in extractors}
         bare_words = [len(text.split()) for text in texts[bare]] if bare in texts else None
         results[set_name] = {}
         for name in extractors:
@@ -149,9 +150,9 @@ def score_sets(sets: dict[str, list[DevPage]], extractors: dict[str, Callable[[s
                    "empty": sum(not text.strip() for text in texts[name])}
             if bare_words is not None:
                 row["below_bare"] = sum(f is not None and b is not None and f < b - BELOW_BARE
-                                        for f, b in zip(f1s[name], f1s[bare])) if scored else None
+                                        for f, b in zip(f1s[name], f1s[bare], strict=True)) if scored else None
                 row["under_fifth"] = sum(b >= MIN_BARE_WORDS and len(text.split()) * 5 < b
-                                         for text, b in zip(texts[name], bare_words))
+                                         for text, b in zip(texts[name], bare_words, strict=True))
             results[set_name][name] = row
     return results
 

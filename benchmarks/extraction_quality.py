@@ -179,7 +179,7 @@ def evaluate(pages: list[Page], extractors: dict[str, Callable[[str], str]], rep
                 st["wall_s"] += wall() - w0
                 st["timed_docs"] += len(part)
                 if rep == 0:
-                    for page, text in zip(part, texts):
+                    for page, text in zip(part, texts, strict=True):
                         tp, fn, fp = score(text, page)
                         st["tp"] += tp
                         st["fn"] += fn

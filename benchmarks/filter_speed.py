@@ -74,8 +74,12 @@ def our_families():
 
 def datatrove_families():
     from datatrove.data import Document
-    from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter, GopherQualityFilter,
-                                            GopherRepetitionFilter)
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
 
     filters = {"gopher_repetition": GopherRepetitionFilter(), "gopher_quality": GopherQualityFilter(),
                "c4": C4QualityFilter(), "fineweb": FineWebQualityFilter()}
@@ -115,7 +119,7 @@ def main() -> None:
         peer, t_peer = run_family(theirs[family], pages, args.repeat)
         total_ours += t_mine
         total_theirs += t_peer
-        agree = sum(a == b for a, b in zip(mine, peer)) / len(pages)
+        agree = sum(a == b for a, b in zip(mine, peer, strict=True)) / len(pages)
         print(f"{family:<20}{len(pages) / t_mine:>14.0f}{len(pages) / t_peer:>18.0f}{t_peer / t_mine:>9.1f}x"
               f"{agree:>8.1%}{sum(mine):>11}{sum(peer):>9}")
     print(f"{'whole chain':<20}{len(pages) / total_ours:>14.0f}{len(pages) / total_theirs:>18.0f}"

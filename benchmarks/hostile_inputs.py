@@ -152,7 +152,8 @@ def build_cases(work: Path) -> dict[str, list[str]]:
     _warc(work / "deep-html.warc.gz", [(DEEP_HTML, html), (normal, html)])
     _warc(work / "te-gzip.warc.gz", [(gzip.compress(normal), html + [("Transfer-Encoding", "gzip")])])
     _warc(work / "charset.warc.gz", [(normal.decode().encode("utf-16-le"), html),
-                                     (normal + b" " * (len(normal) % 2), [("Content-Type", "text/html; charset=utf-16")])])
+                                     (normal + b" " * (len(normal) % 2),
+                                      [("Content-Type", "text/html; charset=utf-16")])])
     run = ["-c", CLI, "run"]
     # Case 17's X: an extraction made by this checkout's code (the same format before and after the fix).
     subprocess.run([sys.executable, "-c", CLI, "extract", sample, "--output", str(work / "x"), "--num-cpus", "1",

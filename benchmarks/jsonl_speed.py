@@ -1,4 +1,5 @@
-"""Is JSONL.zst input a bottleneck? ``dclm filter --recipe refinedweb`` over the same documents as Parquet and as JSONL.zst.
+"""Is JSONL.zst input a bottleneck? ``dclm filter --recipe refinedweb`` over the same documents
+as Parquet and as JSONL.zst.
 
     python benchmarks/jsonl_speed.py [--pool ../shared/pool] [--shards 24] [--work /tmp/jsonl_speed] [--cpus 2]
 

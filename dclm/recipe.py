@@ -29,8 +29,8 @@ from typing import Any, Optional
 
 import yaml
 
-from dclm.io import bounded_yaml
 from dclm.errors import UsageError
+from dclm.io import bounded_yaml
 from dedup.step_settings import GLOBAL_STEPS, global_step_settings
 from filters.operator import FILTER, GLOBAL, Operator
 from filters.parameter_checks import parameter_problems

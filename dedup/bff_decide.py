@@ -91,7 +91,7 @@ def _decide_batch(keys: np.ndarray, para_offsets: np.ndarray, bloom: BloomFilter
         ends = np.searchsorted(repeat_para, involved, side="right")
         repeat_keys = keys[repeat].tolist()
         inserted: set[int] = set()
-        for p, lo, hi in zip(involved.tolist(), bounds.tolist(), ends.tolist()):
+        for p, lo, hi in zip(involved.tolist(), bounds.tolist(), ends.tolist(), strict=True):
             mine = repeat_keys[lo:hi]
             count = int(seen[p]) + sum(1 for key in mine if key in inserted)
             seen[p] = count
@@ -119,7 +119,7 @@ def decide_shard(ngrams: ShardNgrams, bloom: BloomFilter,
     doc_cuts = np.r_[cuts[cuts < ngrams.num_docs], ngrams.num_docs]
     if doc_cuts[0] != 0:
         doc_cuts = np.r_[0, doc_cuts]
-    for d0, d1 in zip(doc_cuts[:-1], doc_cuts[1:]):
+    for d0, d1 in zip(doc_cuts[:-1], doc_cuts[1:], strict=True):
         p0, p1 = doc_offsets[d0], doc_offsets[d1]
         k0, k1 = para_offsets[p0], para_offsets[p1]
         r, s = _decide_batch(ngrams.keys[k0:k1], para_offsets[p0:p1 + 1] - k0, bloom, threshold)

@@ -23,7 +23,7 @@ def cluster_size_stats(label: np.ndarray) -> dict:
     """Statistics of the clusters whose members' labels are given (one row each)."""
     _, sizes = np.unique(np.asarray(label), return_counts=True)
     histogram: dict[str, int] = {}
-    for size, count in zip(*np.unique(sizes, return_counts=True)):
+    for size, count in zip(*np.unique(sizes, return_counts=True), strict=True):
         name = size_bin(int(size))
         histogram[name] = histogram.get(name, 0) + int(count)
     return {"clusters": int(len(sizes)), "clustered_documents": int(sizes.sum()),

@@ -28,8 +28,8 @@ from typing import Optional
 import numpy as np
 import pyarrow as pa
 
-from dedup.jaccard import estimated_jaccard_16bit
 from dedup.cluster_stats import cluster_size_stats
+from dedup.jaccard import estimated_jaccard_16bit
 from dedup.keep_rule import rank_clusters
 from dedup.lsh_buckets import partition_band_rows
 from dedup.minhash import lsh_band_keys

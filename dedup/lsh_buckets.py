@@ -95,7 +95,7 @@ def candidate_pairs(band_keys: np.ndarray, doc_index: np.ndarray
     starts = np.flatnonzero(np.r_[True, (band[1:] != band[:-1]) | (key[1:] != key[:-1])])
     ends = np.r_[starts[1:], len(doc)]
     big, small = [], []
-    for lo, hi in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
+    for lo, hi in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
         members = doc[lo:hi]
         i, j = np.triu_indices(len(members), k=1)
         big.append(members[j])

@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dedup.keep_rule import KeepRule
-from dedup.minhash import (DEFAULT_NUM_BANDS, DEFAULT_ROWS_PER_BAND, DEFAULT_SEED,
-                           choose_bands_rows, s_curve)
+from dedup.minhash import DEFAULT_NUM_BANDS, DEFAULT_ROWS_PER_BAND, DEFAULT_SEED, choose_bands_rows, s_curve
 from dedup.shingles import DEFAULT_NGRAM
 
 # A removal should never name a keeper below J = 0.7 (what

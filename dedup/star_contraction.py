@@ -164,7 +164,7 @@ def connected_components_local(child: np.ndarray, parent: np.ndarray,
     P = num_partitions
     parts = [[p] for p in initial_parts(child, parent, P)]   # parts[p]: list of inputs of p
     previous = None
-    for rounds in range(1, max_rounds + 1):
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 (rounds is returned after the loop)
         ls_out = [large_star_step(parts[p], P) for p in range(P)]
         ss_out = [small_star_step([ls_out[q][p] for q in range(P)], P) for p in range(P)]
         parts = [[ss_out[q][1][p] for q in range(P)] for p in range(P)]

@@ -47,7 +47,7 @@ def union_find_labels(child: np.ndarray, parent: np.ndarray
     ``label`` is the smallest node of the component, as in
     ``star_contraction.connected_components_local``. Self loops are ignored.
     """
-    pairs = [(a, b) for a, b in zip(np.asarray(child).tolist(), np.asarray(parent).tolist())
+    pairs = [(a, b) for a, b in zip(np.asarray(child).tolist(), np.asarray(parent).tolist(), strict=True)
              if a != b]
     uf = UnionFind().union_all(pairs)
     nodes = sorted(uf.parent)

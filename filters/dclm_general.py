@@ -37,7 +37,7 @@ def key_name_modifier(page: dict, old_key: str = "content", new_key: str = "text
         return [page]
     if new_key in page and not allow_overwrite:
         warnings.warn(f"key_name_modifier: {new_key!r} is already in the page and "
-                      "allow_overwrite is false; nothing renamed")
+                      "allow_overwrite is false; nothing renamed", stacklevel=2)
         return [page]
     out = {k: v for k, v in page.items() if k != old_key}
     out[new_key] = page[old_key]

@@ -97,7 +97,8 @@ def _langdetect_languages(text: str, seed: Optional[int]) -> dict:
 def detect_lang_whole_page_enricher(page: dict, model: str = FASTTEXT,
                                     key_prefix: str = "language_id_whole_page",
                                     overwrite: bool = False, seed: Optional[int] = None) -> list[dict]:
-    """Store the page's language under ``f"{key_prefix}_{model}"`` (RefinedWeb, Penedo et al. 2023; DCLM, Li et al. 2024).
+    """Store the page's language under ``f"{key_prefix}_{model}"``
+    (RefinedWeb, Penedo et al. 2023; DCLM, Li et al. 2024).
 
     With ``model="fasttext"`` (lid.176) the value is the top-1 language and
     its probability, e.g. ``{"en": 0.93}``; with ``model="langdetect"`` (the

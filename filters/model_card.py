@@ -46,15 +46,15 @@ def read_card(model_path: str) -> Optional[dict]:
         with open(path, encoding="utf-8") as fh:
             card = json.load(fh)
     except (OSError, ValueError) as exc:
-        warnings.warn(f"{path}: unreadable model card ({exc}); ignoring it", RuntimeWarning)
+        warnings.warn(f"{path}: unreadable model card ({exc}); ignoring it", RuntimeWarning, stacklevel=1)
         return None
     if not isinstance(card, dict):
-        warnings.warn(f"{path}: model card is not a JSON object; ignoring it", RuntimeWarning)
+        warnings.warn(f"{path}: model card is not a JSON object; ignoring it", RuntimeWarning, stacklevel=1)
         return None
     recorded = card.get("model_sha256")
     if recorded and recorded != file_sha256(model_path):
         warnings.warn(f"{path} describes another file (sha256 {str(recorded)[:16]}...) than "
-                      f"{os.path.basename(model_path)}; ignoring it", RuntimeWarning)
+                      f"{os.path.basename(model_path)}; ignoring it", RuntimeWarning, stacklevel=1)
         return None
     return card
 

@@ -114,7 +114,7 @@ class QualityModel:
             return np.zeros(0)
         labels, probs = self.model.predict(list(lines), k=-1)
         out = np.zeros(len(lines))
-        for i, (names, values) in enumerate(zip(labels, probs)):
+        for i, (names, values) in enumerate(zip(labels, probs, strict=True)):
             if self.label in names:
                 out[i] = values[list(names).index(self.label)] - _PREDICT_OFFSET
         return np.clip(out, 0.0, 1.0)
@@ -174,7 +174,7 @@ def _load(path: str, mtime_ns: int, size: int, label: str, card: tuple[int, int]
             loaded.linear = linear
         else:
             warnings.warn(f"{path}: batch scorer differs from fastText's predict by {worst:.2g}; "
-                          "using predict", RuntimeWarning)
+                          "using predict", RuntimeWarning, stacklevel=1)
     return loaded
 
 

@@ -1,8 +1,19 @@
 """Every recipe operator by its DCLM name."""
 from __future__ import annotations
 
-from filters import (bookkeeping, c4, dclm_general, fineweb, language_id, line_modifiers, page_quality,
-                     quality_classifier, repetition, url_filters, url_removal)
+from filters import (
+    bookkeeping,
+    c4,
+    dclm_general,
+    fineweb,
+    language_id,
+    line_modifiers,
+    page_quality,
+    quality_classifier,
+    repetition,
+    url_filters,
+    url_removal,
+)
 from filters.operator import Operator
 
 _MODULES = (url_filters, url_removal, language_id, page_quality, repetition, line_modifiers, bookkeeping, c4, fineweb,

@@ -15,12 +15,12 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dclm.errors import ShardError
 from dclm.io import shard_progress
 from dclm.io.atomic_files import open_atomic
-from dclm.errors import ShardError
+from dclm.io.parquet_shards import COMPRESSION, ROWS_PER_BATCH
 from dclm.runtime.executor import ShardJob
 from dclm.runtime.ledger import ShardLedger
-from dclm.io.parquet_shards import COMPRESSION, ROWS_PER_BATCH
 from filters.quality_classifier import DEFAULT_KEY, load_quality_model
 
 SCORE_STEP = "classify"          # the ledger step is named classify:<key>
@@ -99,7 +99,7 @@ def _score_rows(job: ShardJob, model, key: str, overwrite: bool, ledger: ShardLe
         started = time.perf_counter()
         scores = model.probabilities([row["text"] for row in batch], normalize=params.get("normalize"))
         counts.seconds += time.perf_counter() - started
-        for row, value in zip(batch, scores.tolist()):
+        for row, value in zip(batch, scores.tolist(), strict=True):
             if key in row and not overwrite:
                 raise ShardError(f"{job.input}: the documents already have a {key!r} field; pass "
                                  "--overwrite to rescore or choose another --key")
@@ -107,7 +107,8 @@ def _score_rows(job: ShardJob, model, key: str, overwrite: bool, ledger: ShardLe
             writer.write(row)
         counts.kept += len(batch)
         if batch:
-            total, low, high = total + float(scores.sum()), min(low, float(scores.min())), max(high, float(scores.max()))
+            total, low, high = (total + float(scores.sum()), min(low, float(scores.min())),
+                                max(high, float(scores.max())))
 
     with open_document_writer(job.output) as writer:
         batch: list[dict] = []

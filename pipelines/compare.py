@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from dclm.io.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
+from dclm.io.atomic_files import write_bytes_atomic
 from dclm.recipe import Recipe, recipe_for_record
-from dclm.training.scales import Scale, scale_hash
 from dclm.runtime.stage import EXIT_OK
+from dclm.training.scales import Scale, scale_hash
 from pipelines.compare_contamination import compute_exclusions, exclusions_line, read_document
 
 FORMAT = "dclm-compare/1"
@@ -98,14 +98,14 @@ def recipe_label(spec: str, recipe: Recipe) -> str:
 
 
 def label_recipes(specs: list[str], recipes: list[Recipe]) -> list[tuple[str, Recipe]]:
-    labels = [recipe_label(spec, recipe) for spec, recipe in zip(specs, recipes)]
+    labels = [recipe_label(spec, recipe) for spec, recipe in zip(specs, recipes, strict=True)]
     seen: dict[str, str] = {}
-    for label, spec in zip(labels, specs):
+    for label, spec in zip(labels, specs, strict=True):
         if label in seen:
             raise UsageError(f"recipes {seen[label]!r} and {spec!r} would share the directory name {label!r}; "
                              "rename one of the files")
         seen[label] = spec
-    return list(zip(labels, recipes))
+    return list(zip(labels, recipes, strict=True))
 
 
 def _identity(exp: Experiment) -> dict:
@@ -172,8 +172,8 @@ def curate(exp: Experiment, log=lambda message: None) -> None:
     evaluation items in it (one Ray runtime for all of it)."""
     import ray
 
-    from dclm.runtime.executor import ensure_ray, plan_jobs
     from dclm.io.inputs import resolve_document_inputs
+    from dclm.runtime.executor import ensure_ray, plan_jobs
     from dclm.runtime.stage import run_stage
     from pipelines.extract import extract_shard
     from pipelines.filter import filter_shard

@@ -21,8 +21,13 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from dclm.evaluation.item_contamination import (EvalUnits, eval_units, exclusion_document, matched_ngrams,
-                                                write_exclusions)
+from dclm.evaluation.item_contamination import (
+    EvalUnits,
+    eval_units,
+    exclusion_document,
+    matched_ngrams,
+    write_exclusions,
+)
 
 EXCLUSIONS = "exclusions.json"
 CARD_KEY = "eval_item_overlap"
@@ -46,8 +51,8 @@ def scan_pool(shards: list[str], wanted: np.ndarray) -> np.ndarray:
 
 def classifier_cards(recipes) -> list[tuple[str, dict]]:
     """(model path, card) of every fastText classifier the recipes use, when a card sits beside it."""
-    from pipelines.classifier_training.training import metrics_path_for
     from filters.quality_classifier import QualityModelError, resolve_model_path
+    from pipelines.classifier_training.training import metrics_path_for
 
     cards: dict[str, dict] = {}
     for _, recipe in recipes:

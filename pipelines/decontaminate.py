@@ -29,11 +29,11 @@ import pyarrow as pa
 from dclm.errors import ShardError
 from dclm.evaluation.decontaminate import get_index
 from dclm.evaluation.ngrams import NgramIndex
-from dclm.runtime.executor import ShardJob
-from dclm.runtime.ledger import ShardLedger, read_ledger
 from dclm.io.document_files import read_documents_table as read_table
 from dclm.io.document_writers import write_documents_table
+from dclm.runtime.executor import ShardJob
 from dclm.runtime.input_ledger import counted_table
+from dclm.runtime.ledger import ShardLedger, read_ledger
 
 STEP = "decontaminate"
 OVERLAP_COLUMN = "eval_overlap"
@@ -105,7 +105,8 @@ def scan_shards(paths: list[str], index: NgramIndex, min_matches: int, progress:
         for found in labels:
             by_task.update(found)
             overlapping += bool(found)
-    return {"documents_in": docs, "documents_overlapping": overlapping, "overlap_by_task": dict(sorted(by_task.items()))}
+    return {"documents_in": docs, "documents_overlapping": overlapping,
+            "overlap_by_task": dict(sorted(by_task.items()))}
 
 
 def summarize_ledgers(ledger_paths: list[str]) -> dict:
@@ -117,7 +118,8 @@ def summarize_ledgers(ledger_paths: list[str]) -> dict:
         docs += ledger.steps[0].docs_in if ledger.steps else 0
         overlapping += ledger.details.get("documents_overlapping", 0)
         by_task.update(ledger.details.get("overlap_by_task", {}))
-    return {"documents_in": docs, "documents_overlapping": overlapping, "overlap_by_task": dict(sorted(by_task.items()))}
+    return {"documents_in": docs, "documents_overlapping": overlapping,
+            "overlap_by_task": dict(sorted(by_task.items()))}
 
 
 def build_report(summary: dict, index: NgramIndex, key: str, params: dict, inputs: list[str]) -> dict:

@@ -17,16 +17,16 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
-from dclm.io import shard_progress
-from dclm.runtime.executor import ShardJob
 from dclm.extract.html_text import get_checked_extractor
-from dclm.runtime.ledger import ShardLedger, StepCounts
+from dclm.extract.page_worker import PageError, PageWorker
+from dclm.extract.time_limit import DocumentTimeout
+from dclm.io import shard_progress
 from dclm.io.document_writers import open_document_writer
 from dclm.io.parquet_shards import CORE_SCHEMA
 from dclm.io.remote_retry import collect_retries
-from dclm.extract.page_worker import PageError, PageWorker
-from dclm.extract.time_limit import DocumentTimeout
 from dclm.io.warc_records import Malformed, Record, iter_archive
+from dclm.runtime.executor import ShardJob
+from dclm.runtime.ledger import ShardLedger, StepCounts
 
 EXTRACT_STEP = "extract"
 # Headers that become columns of their own rather than metadata entries.
@@ -54,7 +54,7 @@ def worker_peak_rss_mib() -> int:
                     return int(line.split()[1]) // 1024 + max(PAGE_WORKER_PEAKS, default=0)
     except OSError:
         pass
-    import resource     # not Linux: the portable, possibly inherited figure
+    import resource  # not Linux: the portable, possibly inherited figure
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024 + max(PAGE_WORKER_PEAKS, default=0)
 

@@ -15,21 +15,19 @@ from __future__ import annotations
 import posixpath
 from typing import Iterable
 
-
 import pyarrow as pa
 
 from dclm.io.document_files import WARC, read_documents_schema, sniff_format
 from dclm.io.document_writers import open_document_writer
-from dclm.runtime.executor import ShardJob
-from dclm.runtime.ledger import ShardLedger
 from dclm.io.parquet_shards import CORE_SCHEMA, ShardWriter
-from dclm.recipe import load_recipe
-from filters.dclm_general import SPLIT_DELIMITER
 from dclm.io.remote_retry import collect_retries
-from pipelines.extract import DEFAULT_TIME_LIMIT_S, EXTRACT_STEP, iter_extracted, size_cap, worker_peak_rss_mib
+from dclm.recipe import load_recipe
+from dclm.runtime.executor import ShardJob
 from dclm.runtime.input_ledger import READ_STEP, counted_documents
+from dclm.runtime.ledger import ShardLedger
+from filters.dclm_general import SPLIT_DELIMITER
+from pipelines.extract import DEFAULT_TIME_LIMIT_S, EXTRACT_STEP, iter_extracted, size_cap, worker_peak_rss_mib
 from pipelines.recipe_steps import DROPPED_SCHEMA, StepRunner, dropped_row, probe_schema
-
 
 
 class _DroppedSink:

@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from dclm.runtime.executor import plan_jobs
 from dclm.io.inputs import resolve_document_inputs
 from dclm.io.output_layout import stats_path, work_dir
-from dclm.runtime.recipe_stats import write_recipe_stats
 from dclm.recipe import Recipe, RecipeStep, is_global
+from dclm.runtime.executor import plan_jobs
+from dclm.runtime.recipe_stats import write_recipe_stats
 from dclm.runtime.stage import EXIT_OK, run_stage
 
 

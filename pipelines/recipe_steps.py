@@ -17,9 +17,9 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import pyarrow as pa
 
-from dclm.runtime.ledger import ShardLedger, StepCounts
 from dclm.io.parquet_schema import CORE_SCHEMA, batch_schema, settle
 from dclm.recipe import RecipeStep
+from dclm.runtime.ledger import ShardLedger, StepCounts
 from filters.operator import FILTER
 
 ANNOTATE_DROPPED_AT = "annotate_dropped_at"

@@ -15,12 +15,12 @@ import time
 import pyarrow as pa
 
 from dclm.errors import ShardError
-from dclm.runtime.executor import ShardJob
-from dclm.runtime.ledger import ShardLedger
 from dclm.io.document_files import read_documents_table as read_table
-from dclm.runtime.input_ledger import counted_table
 from dclm.io.document_writers import write_documents_table
 from dclm.recipe import RecipeStep, load_recipe
+from dclm.runtime.executor import ShardJob
+from dclm.runtime.input_ledger import counted_table
+from dclm.runtime.ledger import ShardLedger
 from pipelines.recipe_steps import ANNOTATE_DROPPED_AT, reason_for
 
 # Columns no keep() reads; leaving them out keeps the row dicts small.
@@ -49,7 +49,7 @@ def recipe_mask(table: pa.Table, steps: list[RecipeStep], ledger: ShardLedger) -
             continue
         marker.kept += 1
         keep = True
-        for step, step_counts in zip(filters, counts):
+        for step, step_counts in zip(filters, counts, strict=True):
             step_counts.docs_in += 1
             started = time.perf_counter()
             try:

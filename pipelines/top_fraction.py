@@ -34,12 +34,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dclm.runtime.executor import ShardJob, plan_jobs
-from dclm.io.inputs import shard_name
-from dclm.runtime.ledger import ShardLedger
 from dclm.io.document_files import read_documents_table
 from dclm.io.document_writers import write_documents_table
+from dclm.io.inputs import shard_name
+from dclm.runtime.executor import ShardJob, plan_jobs
 from dclm.runtime.input_ledger import counted_table
+from dclm.runtime.ledger import ShardLedger
 from dclm.runtime.stage import run_stage
 from filters.bookkeeping import check_top_fraction
 
@@ -147,7 +147,7 @@ def keep_mask(table: pa.Table, cut: TopFractionCut, shard: str) -> np.ndarray:
     tied = np.flatnonzero(score == boundary)
     if len(tied):
         tied_ids = pc.take(ids, pa.array(tied)).to_pylist()
-        for row, doc_id in zip(tied.tolist(), tied_ids):
+        for row, doc_id in zip(tied.tolist(), tied_ids, strict=True):
             # Nulls sort after every id (as in find_cut's sort).
             key = (doc_id is None, doc_id or "", shard, row)
             last = (cut.boundary_id is None, cut.boundary_id or "", cut.boundary_shard, cut.boundary_row)

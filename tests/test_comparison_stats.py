@@ -5,8 +5,13 @@ import math
 
 import pytest
 
-from dclm.evaluation.comparison_stats import (mean_interval, paired_difference, regularized_incomplete_beta, student_t_cdf,
-                                   student_t_quantile)
+from dclm.evaluation.comparison_stats import (
+    mean_interval,
+    paired_difference,
+    regularized_incomplete_beta,
+    student_t_cdf,
+    student_t_quantile,
+)
 
 
 @pytest.mark.parametrize("df, quantile", [(1, 12.7062047), (2, 4.3026527), (3, 3.1824463), (4, 2.7764451),

@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import WARC_DIR, invoke_cli
+
 from dclm.errors import UsageError
 from dclm.recipe import load_recipe
 

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from dclm.extract.html_text import charset_from_content_type, decode_html, get_extractor
-from dclm.runtime.ledger import ShardLedger, StepCounts, summarize_run
 from dclm.extract.time_limit import DocumentTimeout, time_limit
+from dclm.runtime.ledger import ShardLedger, StepCounts, summarize_run
 
 
 def test_charset_order_header_then_meta_then_detection():
@@ -23,6 +23,7 @@ def test_charset_order_header_then_meta_then_detection():
 
 def test_valid_utf8_with_no_declared_charset_is_read_as_utf8():
     from conftest import SAMPLE_DIR
+
     from dclm.extract.html_text import html_encoding
     from dclm.io.warc_records import Record, iter_archive
 

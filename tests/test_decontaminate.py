@@ -27,8 +27,8 @@ def isolated_cache(tmp_path, monkeypatch):
 
 
 def test_words_are_lowercased_runs_of_word_characters():
-    assert DECONTAMINATION_WORDS.split("Don't STOP!  Café-au-lait, 3.5\u00a0km") == ["don", "t", "stop", "café", "au", "lait",
-                                                                         "3", "5", "km"]
+    assert DECONTAMINATION_WORDS.split("Don't STOP!  Café-au-lait, 3.5\u00a0km") == ["don", "t", "stop", "café", "au",
+                                                                                     "lait", "3", "5", "km"]
 
 
 def test_ngram_hashes_ignore_formatting_but_not_order():
@@ -94,8 +94,8 @@ def _write_shard(path, texts):
 
 def _cli(*argv):
     from dclm.cli import _Parser
-    from dclm.commands.execution_options import add_execution_options
     from dclm.commands import decontaminate
+    from dclm.commands.execution_options import add_execution_options
 
     parser = _Parser(prog="dclm")
     decontaminate.register(parser.add_subparsers(dest="command"), add_execution_options)
@@ -136,7 +136,8 @@ def test_cli_drop_and_annotate_write_shards(shards, tmp_path, ray_session):
     code, out = _cli("decontaminate", "--input", shards, "--output", dropped, "--drop", "--only", "openbook_qa",
                      "--no-progress")
     assert code == 0, out
-    assert pq.read_table(dropped / "data" / "a.parquet").num_rows == 2 and pq.read_table(dropped / "data" / "b.parquet").num_rows == 1
+    assert (pq.read_table(dropped / "data" / "a.parquet").num_rows == 2
+            and pq.read_table(dropped / "data" / "b.parquet").num_rows == 1)
     report = json.loads((dropped / ".dclm" / "decontamination.json").read_text())
     assert report["overlap_by_task"] == {"openbook_qa": 1} and report["dropped"] is True
     stats = json.loads((dropped / ".dclm" / "stats.json").read_text())

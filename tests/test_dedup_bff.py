@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from dedup.bff_decide import decide_shard
-from pipelines.deduplication.bff_dedup import bff_decision_table
 from dedup.bff_ngrams import paragraphs, shard_ngrams, tokenize
 from dedup.bloom_filter import BloomFilter, expected_fp_rate, optimal_size
+from pipelines.deduplication.bff_dedup import bff_decision_table
 
 
 def test_tokenize_splits_like_word_boundaries():

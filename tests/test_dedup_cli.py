@@ -15,8 +15,8 @@ import random
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import WARC_DIR, invoke_cli
+
 from dedup.bff_ngrams import tokenize
 
 WARCS = ("CC-MAIN-DEV-00000.warc.gz", "CC-MAIN-DEV-00001.warc.gz")
@@ -84,7 +84,7 @@ def _read(out):
 
 
 def _reasons(dropped) -> dict:
-    return dict(zip(dropped.column("id").to_pylist(), dropped.column("dropped_reason").to_pylist()))
+    return dict(zip(dropped.column("id").to_pylist(), dropped.column("dropped_reason").to_pylist(), strict=True))
 
 
 def _check_ledgers(out, total: int) -> None:
@@ -182,7 +182,7 @@ def test_bff_removes_repeated_paragraphs_and_copies(pages, dedup_cli, tmp_path):
     _check_ledgers(out, total)
     kept, dropped, stats = _read(out)
     reasons = _reasons(dropped)
-    texts = dict(zip(kept.column("id").to_pylist(), kept.column("text").to_pylist()))
+    texts = dict(zip(kept.column("id").to_pylist(), kept.column("text").to_pylist(), strict=True))
     for plant, _ in planted["near"]:                 # few edits leave most 13-grams intact
         assert reasons[plant].startswith("bff_duplicate: ")
     for plant, _ in planted["paragraphs"]:

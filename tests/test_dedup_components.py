@@ -7,18 +7,22 @@ import pyarrow.parquet as pq
 import pytest
 
 from dedup.jaccard import estimated_jaccard_16bit
-from pipelines.deduplication.components import connected_components, lsh_clusters
 from dedup.keep_rule import KeepRule, pick_representatives
-from dedup.lsh_buckets import (band_rows, bucket_star_edges, candidate_pairs, center_ranks,
-                               partition_band_rows)
+from dedup.lsh_buckets import band_rows, bucket_star_edges, candidate_pairs, center_ranks, partition_band_rows
 from dedup.minhash import lsh_band_keys
 from dedup.minhash_config import DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD, MinHashConfig
-from pipelines.deduplication.minhash_dedup import (CLUSTER_COLUMN, KEEP_COLUMN, annotate_table,
-                                 minhash_dedup_annotations, run_minhash_dedup)
 from dedup.partitioning import pack_doc_index
-from pipelines.deduplication.shard_sketch import sketch_shard
 from dedup.star_contraction import connected_components_local, initial_parts
 from dedup.union_find import union_find_labels
+from pipelines.deduplication.components import connected_components, lsh_clusters
+from pipelines.deduplication.minhash_dedup import (
+    CLUSTER_COLUMN,
+    KEEP_COLUMN,
+    annotate_table,
+    minhash_dedup_annotations,
+    run_minhash_dedup,
+)
+from pipelines.deduplication.shard_sketch import sketch_shard
 
 ray = pytest.importorskip("ray")
 
@@ -80,7 +84,7 @@ def test_bucket_stars_have_the_components_of_all_candidate_pairs(ranked):
     members = np.flatnonzero(keys[:, band] == key)
     centre = docs[members[np.argmin(order[members])]]
     in_bucket = set(docs[members].tolist())
-    star_edges = {(c, p) for c, p in zip(child.tolist(), parent.tolist())
+    star_edges = {(c, p) for c, p in zip(child.tolist(), parent.tolist(), strict=True)
                   if c in in_bucket and p in in_bucket}
     for other in set(docs[members].tolist()) - {int(centre)}:
         assert (max(other, int(centre)), min(other, int(centre))) in star_edges
@@ -109,11 +113,11 @@ def test_pick_representatives_rule():
     node = np.array([10, 11, 12, 20, 21, 22])
     ids = pa.array(["b", "a", "c", "x", "y", "z"])
     _, winner, winner_id = pick_representatives(label, node, ids, None)
-    assert dict(zip(node.tolist(), winner_id.to_pylist())) == {
+    assert dict(zip(node.tolist(), winner_id.to_pylist(), strict=True)) == {
         10: "a", 11: "a", 12: "a", 20: "x", 21: "x", 22: "x"}
     score = np.array([0.1, 0.5, 0.5, -np.inf, -np.inf, 2.0])
     got_node, _, winner_id = pick_representatives(label, node, ids, score)
-    result = dict(zip(got_node.tolist(), winner_id.to_pylist()))
+    result = dict(zip(got_node.tolist(), winner_id.to_pylist(), strict=True))
     assert result[10] == "a"             # tie on 0.5 between a and c: lowest id
     assert result[20] == "z"             # -inf (null / NaN) ranks lowest
     assert KeepRule.parse("lowest_id") == KeepRule() and KeepRule.parse("s").column == "s"
@@ -174,7 +178,7 @@ def _reference(paths, config):
                   >= config.verify_threshold)
             edges = child[ok], parent[ok]
         members = {}
-        for n, lab in zip(*union_find_labels(*edges)):
+        for n, lab in zip(*union_find_labels(*edges), strict=True):
             members.setdefault(int(lab), []).append(int(n))
         unverified = []
         for group in members.values():
@@ -221,10 +225,10 @@ def test_keep_rule_independent_of_shard_order(ray_runtime, tmp_path):
     def kept_ids(order):
         tables = ray.get(minhash_dedup_annotations([paths[i] for i in order], config).annotations)
         out = {}
-        for i, table in zip(order, tables):
+        for i, table in zip(order, tables, strict=True):
             ids = pq.read_table(paths[i], columns=["id"]).column("id").to_pylist()
             out.update(zip(ids, zip(table.column(CLUSTER_COLUMN).to_pylist(),
-                                    table.column(KEEP_COLUMN).to_pylist())))
+                                    table.column(KEEP_COLUMN).to_pylist(), strict=True), strict=True))
         return out
 
     assert kept_ids([0, 1, 2]) == kept_ids([2, 0, 1])

@@ -18,8 +18,8 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import WARC_DIR, invoke_cli
+
 from dedup.jaccard import jaccard
 from dedup.shingles import shingle_hashes
 
@@ -75,7 +75,7 @@ def _removed(out) -> list[tuple[str, str, str]]:
     return [(doc, url, reason.split(" of ", 1)[1] if " of " in reason else reason)
             for doc, url, reason in zip(dropped.column("id").to_pylist(),
                                         dropped.column("url").to_pylist(),
-                                        dropped.column("dropped_reason").to_pylist())]
+                                        dropped.column("dropped_reason").to_pylist(), strict=True)]
 
 
 def _kept_ids(out) -> set[str]:
@@ -140,7 +140,7 @@ def test_known_duplicates_are_found(extracted, runs):
 
 def test_minhash_removals_are_checked_against_the_kept_document(extracted, runs):
     _, table = extracted
-    text = dict(zip(table.column("id").to_pylist(), table.column("text").to_pylist()))
+    text = dict(zip(table.column("id").to_pylist(), table.column("text").to_pylist(), strict=True))
     out = runs["minhash"][0]
     removed, kept = _removed(out), _kept_ids(out)
     stats = json.loads((out / ".dclm" / "stats.json").read_text())

@@ -125,7 +125,7 @@ def _in_process(module, paths, partitions, key_kwargs, annotate_kwargs, selectio
         members = list(range(g, len(paths), groups))
         out = module._annotate_body([keyed[s][0] for s in members] + by_group[g], shard_indices=members,
                                     **annotate_kwargs(members))
-        tables.update(zip(members, out))
+        tables.update(zip(members, out, strict=True))
     return [tables[s] for s in range(len(paths))], [f[0] for f in found]
 
 
@@ -154,7 +154,8 @@ def test_dclm_line_dedup(tmp_path):
                                                  selection_column="url", selection_normalize="hash_text")
         texts = {}
         for table, ids in ((a, ["a0", "a1"]), (b, ["b0", "b1"])):
-            for i, keep, new in zip(ids, table.column("keep").to_pylist(), table.column("text").to_pylist()):
+            for i, keep, new in zip(ids, table.column("keep").to_pylist(), table.column("text").to_pylist(),
+                                    strict=True):
                 texts[i] = (new if new is not None else pages[i][0]) if keep else None
         lines = {i: t.split("\n") for i, t in texts.items() if t is not None}
         md5 = {i: NORMALIZERS["hash_text"](url) for i, (_, url) in pages.items()}
@@ -167,11 +168,11 @@ def test_dclm_line_dedup(tmp_path):
         assert removed == 5
         # A page whose every line went is dropped (DCLM: at join_lines_modifier).
         for table in (a, b):
-            for keep, reason in zip(table.column("keep").to_pylist(), table.column("reason").to_pylist()):
+            for keep, reason in zip(table.column("keep").to_pylist(), table.column("reason").to_pylist(), strict=True):
                 assert keep or reason == "exact_duplicate_lines"
     # The decision tables are what pipelines.deduplication.write applies to a shard.
     from pipelines.deduplication.write import apply_decisions
 
     out, keep, modified = apply_decisions(pq.read_table(paths[0]), a, annotate=False)
-    assert out.column("id").to_pylist() == [i for i, k in zip(["a0", "a1"], keep) if k]
+    assert out.column("id").to_pylist() == [i for i, k in zip(["a0", "a1"], keep, strict=True) if k]
     assert [t.split("\n") for t in out.column("text").to_pylist()] == [lines[i] for i in out.column("id").to_pylist()]

@@ -14,13 +14,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dedup.jaccard import estimated_jaccard_16bit
-from dedup.jaccard import jaccard
+from dedup.jaccard import estimated_jaccard_16bit, jaccard
 from dedup.keeper_check import settle_clusters
 from dedup.minhash_config import DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD, MinHashConfig
+from dedup.shingles import shingle_hashes
 from pipelines.deduplication.minhash_dedup import CLUSTER_COLUMN, KEEP_COLUMN, minhash_dedup_annotations
 from pipelines.deduplication.shard_sketch import sketch_shard
-from dedup.shingles import shingle_hashes
 
 ray = pytest.importorskip("ray")
 
@@ -81,16 +80,16 @@ def _run(paths, config):
     result = minhash_dedup_annotations(paths, config)
     tables = ray.get(result.annotations)
     decided = {}
-    for path, table in zip(paths, tables):
+    for path, table in zip(paths, tables, strict=True):
         ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
         decided.update(zip(ids, zip(table.column(CLUSTER_COLUMN).to_pylist(),
-                                    table.column(KEEP_COLUMN).to_pylist())))
+                                    table.column(KEEP_COLUMN).to_pylist(), strict=True), strict=True))
     return result, decided
 
 
 def _texts(paths):
     table = pa.concat_tables(pq.read_table(p) for p in paths)
-    return dict(zip(table.column("id").to_pylist(), table.column("text").to_pylist()))
+    return dict(zip(table.column("id").to_pylist(), table.column("text").to_pylist(), strict=True))
 
 
 @pytest.mark.parametrize("verify", [None, DEFAULT_VERIFY_THRESHOLD])
@@ -105,7 +104,7 @@ def test_every_removed_document_matches_its_keeper(ray_session, tmp_path, verify
     signatures = {}
     for s, path in enumerate(paths):
         _, _, meta = sketch_shard(path, s, config)
-        signatures.update(zip(meta.ids.to_pylist(), meta.signatures))
+        signatures.update(zip(meta.ids.to_pylist(), meta.signatures, strict=True))
 
     plain, plain_decided = _run(paths, MinHashConfig(num_partitions=2, verify_threshold=None,
                                                      keeper_threshold=None))

@@ -6,8 +6,16 @@ import pytest
 
 import dedup.minhash as minhash
 from dedup.jaccard import all_pairs_intersections, all_pairs_jaccard, jaccard, set_jaccard
-from dedup.minhash import (MERSENNE_P, choose_bands_rows, estimated_jaccard, hash_coefficients,
-                           lsh_band_keys, lsh_error_areas, minhash_signatures, s_curve)
+from dedup.minhash import (
+    MERSENNE_P,
+    choose_bands_rows,
+    estimated_jaccard,
+    hash_coefficients,
+    lsh_band_keys,
+    lsh_error_areas,
+    minhash_signatures,
+    s_curve,
+)
 
 
 def _flat(sets):

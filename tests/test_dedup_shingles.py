@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 from dedup.jaccard import jaccard
-from dedup.shingles import (normalize_text, normalized_words, shingle_batch, shingle_hashes,
-                            word_ngrams)
+from dedup.shingles import normalize_text, normalized_words, shingle_batch, shingle_hashes, word_ngrams
 
 
 def test_normalization_folds_case_width_punctuation_and_space():

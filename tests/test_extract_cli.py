@@ -10,10 +10,9 @@ import sys
 import duckdb
 import polars
 import pytest
+from conftest import SAMPLE_DIR, TORTURE_DIR, WARC_DIR, invoke_cli
 
 from dclm.io.warc_records import Record, iter_archive
-
-from conftest import SAMPLE_DIR, TORTURE_DIR, WARC_DIR, invoke_cli
 
 
 def _digests(directory):
@@ -58,7 +57,8 @@ def test_every_html_response_with_text_is_written(corpus, corpus_output):
 
 def test_extraction_fallbacks_are_counted_per_shard_and_summed(corpus, corpus_output):
     out, _ = corpus_output
-    per_shard = [json.loads(p.read_text())["details"]["extract_fallbacks"] for p in (out / ".dclm" / "ledger").glob("*.json")]
+    per_shard = [json.loads(p.read_text())["details"]["extract_fallbacks"]
+                 for p in (out / ".dclm" / "ledger").glob("*.json")]
     stats = json.loads((out / ".dclm" / "stats.json").read_text())
     assert len(per_shard) == 14 and stats["extract_fallbacks"] == sum(per_shard)
     # The safety net is for pages pruning would empty, not a second extractor.

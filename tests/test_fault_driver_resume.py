@@ -24,7 +24,6 @@ import shutil
 
 import pyarrow as pa
 import pytest
-
 from conftest import SAMPLE_DIR, invoke_cli
 from fault_tools import CliProcess, OutputWatcher, comparable_tree, read_json, sample_shards, wait_for
 
@@ -61,7 +60,8 @@ def test_killed_driver_rerun_processes_only_unfinished_shards(tmp_path, ray_sess
                      RUN_TIMEOUT_S, "four shards done and the fifth held", first)
             first.kill_driver()
             first.end_leftovers()
-        assert not (out / "data" / f"{victim}.parquet").exists() and not (out / ".dclm" / "ledger" / f"{victim}.json").exists()
+        assert (not (out / "data" / f"{victim}.parquet").exists()
+                and not (out / ".dclm" / "ledger" / f"{victim}.json").exists())
         before = {name: (out / ".dclm" / "ledger" / f"{name}.json").stat().st_mtime_ns for name in others}
         with CliProcess([*command, out]) as second:
             assert second.wait(RUN_TIMEOUT_S) == 0, second.output()[-4000:]
@@ -151,7 +151,7 @@ def test_stored_phase_is_reused_only_for_the_same_inputs_and_parameters(tmp_path
     dedup_checkpoint.store_decisions(out, inputs, refs, params, {"removed": 3}, {"keys": 0.5})
     stored = dedup_checkpoint.stored_decisions(out, inputs, params)
     assert stored["facts"] == {"removed": 3} and stored["seconds"] == {"keys": 0.5}
-    for url, table in zip(inputs, results):
+    for url, table in zip(inputs, results, strict=True):
         assert dedup_checkpoint.load_result(dedup_checkpoint.result_path(out, url)).equals(table)
     assert dedup_checkpoint.stored_decisions(out, inputs, {**params, "column": "url"}) is None
     assert dedup_checkpoint.stored_decisions(out, inputs[:-1], params) is None

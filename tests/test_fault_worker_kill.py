@@ -15,11 +15,20 @@ import os
 import signal
 
 import pytest
-
 from conftest import invoke_cli
+from fault_tools import (
+    CliProcess,
+    OutputWatcher,
+    alive,
+    cmdline,
+    comparable_tree,
+    read_json,
+    sample_shards,
+    session_of,
+    wait_for,
+)
+
 from dclm.io import fault_hooks
-from fault_tools import (CliProcess, alive, OutputWatcher, cmdline, comparable_tree, read_json, sample_shards, session_of,
-                         wait_for)
 
 pytestmark = pytest.mark.slow
 

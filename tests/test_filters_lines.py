@@ -213,7 +213,8 @@ CALLS = [
     (lm.citation_removal_modifier, {}),
     (lm.within_page_dedup, {"granularity": "line"}),
 ]
-MESSY = "SHOUTING HEADER\nsupercalifragilistic.\n12345\n3 likes\nword\nSign-in now\nA cite[1].\n\n\n\nhttp://x.com ok.\nword"
+MESSY = ("SHOUTING HEADER\nsupercalifragilistic.\n12345\n3 likes\nword\nSign-in now\nA cite[1].\n\n\n\n"
+         "http://x.com ok.\nword")
 # What DCLM's code returns for a page of blank lines: only the modifiers
 # that strip their result (or remove every whitespace line) drop it.
 BLANK_PAGE_KEPT = {"word_length_modifier", "newline_removal_modifier", "citation_removal_modifier",

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-
 import hostile_archives as hostile  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
 from dclm.errors import ShardError, UsageError  # noqa: E402
 
 EXAMPLES = 300
@@ -118,7 +119,7 @@ def recipes(draw) -> str:
     text = yaml.safe_dump(document, allow_unicode=True)
     if draw(st.booleans()):                     # anchors and aliases, as an attacker writes them
         text = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-            f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefg", "bcdefgh")) + text
+            f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefg", "bcdefgh", strict=True)) + text
     return text
 
 

@@ -13,10 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import hostile_archives as hostile
+import pytest
 from conftest import REPO, invoke_cli
+
 from dclm.submission.safe_archive import ArchiveError, Limits, scan_members
 
 

@@ -10,8 +10,9 @@ import time
 import zlib
 from pathlib import Path
 
-from dclm.runtime.ledger import ShardLedger
 from hostile_archives import warc_of_pages as _warc
+
+from dclm.runtime.ledger import ShardLedger
 from pipelines.extract import iter_extracted
 
 NORMAL = (b"<html><head><title>Fine</title></head><body><p>This ordinary page has a paragraph of plain "

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_DIR, invoke_cli
+
 from dclm.errors import UsageError
 from dclm.io.output_layout import stats_path
 from dclm.recipe import load_recipe
@@ -94,7 +94,8 @@ def test_case11_a_recipe_without_source_runs(ray_session, tmp_path):
     ("steps:\n  - func: page_length_filter\n    length_type: " + "[" * 50_000 + "]" * 50_000 + "\n",
      "nested deeper than 32 levels"),
     ("- " * 5000 + "x\n", "nested deeper than 32 levels"),
-    ("- source: cc\n  steps:\n    - func: [a, b]\n", "step 1: func must be one operator name (a string), got ['a', 'b']"),
+    ("- source: cc\n  steps:\n    - func: [a, b]\n",
+     "step 1: func must be one operator name (a string), got ['a', 'b']"),
     ("- source: cc\n  steps:\n    - func: {a: 1}\n", "func must be one operator name"),
     ("- source: cc\n  steps:\n    - func: page_length_filter\n      length_type: word\n      1: 2\n",
      "step 1 (page_length_filter)"),

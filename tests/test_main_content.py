@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import WARC_DIR
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
 from dclm.extract.html_text import decode_html
 from dclm.extract.main_content import extract_main_content
 from dclm.io.warc_records import Record, iter_archive
-
-from conftest import WARC_DIR
 
 
 def _flat(text: str) -> str:

@@ -12,17 +12,16 @@ import re
 from collections import Counter
 
 import pytest
+from extraction_shapes import SHAPES
 from resiliparse.extract.html2text import extract_plain_text
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from dclm.runtime.executor import ShardJob
 from dclm.extract.html_text import EXTRACTORS, get_checked_extractor, get_extractor
-from dclm.runtime.ledger import ShardLedger, summarize_run
 from dclm.extract.main_content import extract_main_content, extract_main_content_checked
+from dclm.runtime.executor import ShardJob
+from dclm.runtime.ledger import ShardLedger, summarize_run
 from pipelines.extract import extract_shard
-
-from extraction_shapes import SHAPES
 
 _TOKEN = re.compile(r"[\u3400-\u9fff]|\w+")
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import REPO, SAMPLE_DIR
-from dclm.runtime.ledger import ShardLedger
+
 from dclm.io.parquet_shards import CORE_SCHEMA, ShardWriter, schema_for
 from dclm.io.warc_records import Record, iter_archive
+from dclm.runtime.ledger import ShardLedger
 from pipelines.extract import MAX_HTML_BYTES, iter_extracted
 
 WORKER_BOUND_MIB = 512          # the bound the README states
@@ -171,8 +171,8 @@ def test_long_pages_cut_row_groups_by_text_size(tmp_path):
 
 def test_a_shard_that_keeps_nothing_still_has_the_recipes_columns(tmp_path, sample_pages):
     """Top-fraction selection and `dclm select` read a column from every shard, empty ones included."""
-    from pipelines.filter import filter_shard
     from dclm.runtime.executor import ShardJob
+    from pipelines.filter import filter_shard
 
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(RECIPE.replace("min_length: 50", "min_length: 10000000"))

@@ -5,7 +5,6 @@ import json
 import math
 
 import duckdb
-
 from conftest import REPO, WARC_DIR
 
 REFERENCE = REPO / "filters" / "models" / "quality_reference.ftz"

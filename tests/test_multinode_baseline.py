@@ -22,10 +22,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, WARC_DIR, invoke_cli
-from fault_tools import (CliProcess, comparable_tree, end_processes, read_json, sample_shards, short_temp_dir,
-                         wait_for)
+from fault_tools import CliProcess, comparable_tree, end_processes, read_json, sample_shards, short_temp_dir, wait_for
 
 pytestmark = pytest.mark.slow
 

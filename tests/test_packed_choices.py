@@ -45,8 +45,8 @@ def _plain(model, group: ChoiceGroup, keep: int):
 def test_packed_scores_equal_one_row_per_choice(model):
     groups = _random_groups(0, 30, 20, 10)          # every choice fits after the whole context
     packed = score_groups(model, groups, max_len=WINDOW, vocab_size=VOCAB, token_budget=96)
-    for group, scores in zip(groups, packed):
-        for a, b in zip(scores, _plain(model, group, len(group.context))):
+    for group, scores in zip(groups, packed, strict=True):
+        for a, b in zip(scores, _plain(model, group, len(group.context)), strict=True):
             assert a.num_tokens == b.num_tokens and a.greedy == b.greedy
             assert a.logprob == pytest.approx(b.logprob, abs=1e-4)
 
@@ -54,9 +54,9 @@ def test_packed_scores_equal_one_row_per_choice(model):
 def test_long_context_is_cut_so_the_longest_choice_fits_and_all_choices_share_it(model):
     groups = _random_groups(1, 12, 60, 14)
     packed = score_groups(model, groups, max_len=WINDOW, vocab_size=VOCAB)
-    for group, scores in zip(groups, packed):
+    for group, scores in zip(groups, packed, strict=True):
         keep = min(len(group.context), WINDOW + 1 - max(len(c) for c in group.continuations))
-        for a, b in zip(scores, _plain(model, group, keep)):
+        for a, b in zip(scores, _plain(model, group, keep), strict=True):
             assert a.logprob == pytest.approx(b.logprob, abs=1e-4)
 
 

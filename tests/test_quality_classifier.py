@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from filters import quality_classifier as qc
+from filters.fasttext_text import FASTTEXT_SEPARATORS, dclm_line, normalize_text, normalize_texts, tokenize_batch
 from pipelines.classifier_training.data import LabeledDoc, TrainingDataError, read_documents, split_holdout
+from pipelines.classifier_training.fasttext_fit import fit_in_fresh_process
 from pipelines.classifier_training.metrics import average_ranks, binary_metrics, roc_auc
 from pipelines.classifier_training.training import TrainConfig, metrics_path_for, train_classifier
-from pipelines.classifier_training.fasttext_fit import fit_in_fresh_process
-from filters.fasttext_text import FASTTEXT_SEPARATORS, dclm_line, normalize_text, normalize_texts, tokenize_batch
 
 SMALL = TrainConfig(dim=16, bucket=20_000, epoch=5, holdout=0.2, seed=7)
 
@@ -203,7 +203,7 @@ def test_model_trained_on_raw_text_is_scored_as_dclm_does(tmp_path):
     assert (loaded.text_prep, loaded.text_prep_from) == ("dclm", "vocabulary")     # no card beside it
     texts = ["The Function returns.\nA new list", "Home | About\nLogin"]
     labels, probs = model.predict([dclm_line(t) for t in texts], k=-1)
-    expected = [p[list(l).index("__label__hq")] - 1e-5 for l, p in zip(labels, probs)]
+    expected = [p[list(line_labels).index("__label__hq")] - 1e-5 for line_labels, p in zip(labels, probs, strict=True)]
     assert np.allclose(qc.score_texts(str(tmp_path / "raw.bin"), texts), expected, atol=2e-5)
 
 

@@ -8,12 +8,18 @@ import json
 import os
 
 import pytest
-
 from conftest import SHARED
+
 from filters import quality_classifier as qc
+from pipelines.classifier_training.reference import (
+    MAX_MODEL_BYTES,
+    REFERENCE_CONFIG,
+    ReferenceBuildError,
+    build_reference,
+    decontaminate,
+    reference_config,
+)
 from pipelines.classifier_training.training import metrics_path_for
-from pipelines.classifier_training.reference import (MAX_MODEL_BYTES, REFERENCE_CONFIG, ReferenceBuildError, build_reference,
-                                          decontaminate, reference_config)
 
 REFERENCE = os.path.join(qc.MODELS_DIR, qc.REFERENCE_MODEL)
 POSITIVES = SHARED / "positives" / "alpaca-eval-answers.jsonl.gz"

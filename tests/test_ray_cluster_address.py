@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_DIR, invoke_cli
 
 pytestmark = pytest.mark.slow

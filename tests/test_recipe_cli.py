@@ -5,7 +5,6 @@ import json
 
 import duckdb
 import pytest
-
 from conftest import WARC_DIR, invoke_cli
 
 SUBSET = ["CC-MAIN-DEV-00000.warc.gz", "CC-MAIN-DEV-00010.warc.gz", "CC-MAIN-2020-34-sample.warc.gz"]
@@ -61,7 +60,7 @@ def test_ledger_adds_up_at_every_step(baseline_run):
     assert stats["invariant_ok"], stats["invariant_problems"]
     steps = stats["steps"]
     assert steps[0]["step"] == "extract"
-    for before, after in zip(steps, steps[1:]):
+    for before, after in zip(steps, steps[1:], strict=False):
         assert before["out"] == after["in"]
     for step in steps:
         assert step["in"] == step["kept"] + sum(step["dropped"].values()) + sum(step["errors"].values())
@@ -93,7 +92,8 @@ def test_annotate_then_select_equals_direct_filter(tmp_path, subset, baseline_ru
     assert result.code == 0, result
     stats = _stats(annotated)
     assert stats["documents_out"] == next(s for s in stats["steps"] if s["step"] == "extract")["out"]
-    columns = {r[0] for r in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{annotated}/data/*.parquet')").fetchall()}
+    columns = {r[0] for r in
+               duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{annotated}/data/*.parquet')").fetchall()}
     assert {"gopher_dup_line_frac", "stop_word_count", "mean_word_length", "language_prob"} <= columns
     selected = tmp_path / "selected"
     result = run_cli("select", "--input", annotated, "--where", "dclm_baseline_heuristics", "--output", selected)

@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from report_helpers import (ATTRIBUTE_PAYLOAD, SCRIPT_PAYLOAD, URL_PAYLOAD, hostile_output, ledger_totals,
-                            parse_page, sample_output, segment_dirs, shown_counts)
-
 from conftest import invoke_cli
+from report_helpers import (
+    ATTRIBUTE_PAYLOAD,
+    SCRIPT_PAYLOAD,
+    URL_PAYLOAD,
+    hostile_output,
+    ledger_totals,
+    parse_page,
+    sample_output,
+    segment_dirs,
+    shown_counts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +44,7 @@ def test_funnel_rows_are_the_ledger_sums_of_every_segment_in_order(sample, sampl
     expected = [(d.name if d != sample else "final", step) for d in segment_dirs(sample) for step in ledger_totals(d)]
     assert [r["segment"] for r in page.funnel][:1] == ["01_local"]
     assert [(r["segment"], r["step"]) for r in page.funnel] == [(seg, s["step"]) for seg, s in expected]
-    for shown, (_, counts) in zip(page.funnel, expected):
+    for shown, (_, counts) in zip(page.funnel, expected, strict=True):
         for key in ("in", "kept", "dropped", "errors", "modified", "out"):
             assert shown[f"docs-{key}"] == shown_counts(counts)[key], (shown["step"], key)
     # Segments chain: each one reads what the one before it wrote.
@@ -46,7 +54,7 @@ def test_funnel_rows_are_the_ledger_sums_of_every_segment_in_order(sample, sampl
     lasts = {r["segment"]: r for r in page.funnel}
     order = list(lasts)
     assert order == ["01_local", "02_27_bff_dedup", "03_local", "final"]
-    for before, after in zip(order, order[1:]):
+    for before, after in zip(order, order[1:], strict=False):
         assert firsts[after]["docs-in"] == lasts[before]["docs-out"]
     stats_first = json.loads((segment_dirs(sample)[0] / ".dclm" / "stats.json").read_text())
     stats_final = json.loads((sample / ".dclm" / "stats.json").read_text())
@@ -73,7 +81,8 @@ def test_words_and_bytes_are_measured_on_the_parquet_text(sample, sample_page):
     assert gone > 0 and language["words-in"] - language["words-out"] == gone
     # The top-fraction segment reads the measured output of the segment before it.
     top = page.funnel[-1]
-    assert top["words-in"] == sum(len(t.split()) for t in _texts(sorted((segment_dirs(sample)[2] / "data").glob("*.parquet"))))
+    assert top["words-in"] == sum(len(t.split())
+                                  for t in _texts(sorted((segment_dirs(sample)[2] / "data").glob("*.parquet"))))
     html_text = "".join(page.text)
     assert "whitespace-separated words" in html_text and "≥" not in html_text
     # Lower bounds are marked by style and explained, not written as "≥ N".

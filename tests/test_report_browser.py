@@ -9,10 +9,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_helpers import (SCRIPT_PAYLOAD, URL_PAYLOAD, hostile_output, ledger_totals, sample_output, segment_dirs,
-                            shown_counts)
-
 from conftest import SAMPLE_DIR, invoke_cli
+from report_helpers import (
+    SCRIPT_PAYLOAD,
+    URL_PAYLOAD,
+    hostile_output,
+    ledger_totals,
+    sample_output,
+    segment_dirs,
+    shown_counts,
+)
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -66,7 +72,7 @@ def test_page_loads_cleanly_and_shows_the_ledger_numbers(browser, sample_report,
     expected = [(d.name if d != out else "final", s) for d in segment_dirs(out) for s in ledger_totals(d)]
     rows = browser.find_elements(By.CSS_SELECTOR, "tr.funnel-row[id^='funnel-row-']")
     assert len(rows) == len(expected)
-    for element, (segment, counts) in zip(rows, expected):
+    for element, (segment, counts) in zip(rows, expected, strict=True):
         assert element.get_attribute("data-segment") == segment
         assert element.get_attribute("data-step") == counts["step"]
         for key in ("in", "kept", "dropped", "out"):

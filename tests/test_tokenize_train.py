@@ -18,9 +18,9 @@ pytest.importorskip("tokenizers")
 from dclm.errors import UsageError  # noqa: E402
 from dclm.io.parquet_shards import write_rows  # noqa: E402
 from dclm.training.scales import get_scale, scale_hash  # noqa: E402
+from dclm.training.token_dataset import TokenDataset  # noqa: E402
 from dclm.training.tokenize_data import tokenize_to_dir  # noqa: E402
 from dclm.training.tokenizer import eos_id, load_tokenizer  # noqa: E402
-from dclm.training.token_dataset import TokenDataset  # noqa: E402
 
 # The micro tokenizer with a model small enough to train 12 steps in about a second.
 TINY = dataclasses.replace(get_scale("micro"), name="tiny", d_model=32, n_heads=2, n_layers=2, ffn_hidden=96,
@@ -59,8 +59,8 @@ def tokenized(corpus, tmp_path_factory):
 
 def _cli(*argv):
     """Run our two sub-commands the way dclm.cli.main does, without needing them registered."""
-    from dclm.commands.execution_options import add_execution_options
     from dclm.commands import tokenize, train
+    from dclm.commands.execution_options import add_execution_options
 
     parser = argparse.ArgumentParser(prog="dclm")
     sub = parser.add_subparsers(dest="command")

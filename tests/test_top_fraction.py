@@ -123,7 +123,8 @@ def test_select_top_fraction_end_to_end(ray_session, tmp_path):
     assert min(out.column("fasttext_hq_prob").to_pylist()) == threshold
     ledger = json.loads((tmp_path / "out" / ".dclm" / "ledger" / "shard-00.json").read_text())
     assert ledger["details"]["threshold"] == threshold
-    assert ledger["steps"][0]["dropped"] == {"below_top_fraction": ledger["steps"][0]["in"] - ledger["steps"][0]["kept"]}
+    assert ledger["steps"][0]["dropped"] == {"below_top_fraction":
+                                             ledger["steps"][0]["in"] - ledger["steps"][0]["kept"]}
     expected = _expected(shards, 0.1)
     got = {(f"shard-{int(i.split('-')[1]):02d}", int(i.split("-")[2])) for i in out.column("id").to_pylist()}
     assert got == expected

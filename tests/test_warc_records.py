@@ -5,11 +5,10 @@ import gzip
 from collections import Counter
 
 import pytest
+from conftest import TORTURE_DIR, WARC_DIR
 
 from dclm.errors import ShardError
-from dclm.io.warc_records import Malformed, Record, iter_archive, looks_like_archive
-
-from conftest import TORTURE_DIR, WARC_DIR
+from dclm.io.warc_records import Record, iter_archive, looks_like_archive
 
 
 def _read(path):

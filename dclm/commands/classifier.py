@@ -55,9 +55,9 @@ BALANCE_HELP = (
 
 
 def _add_train(commands) -> None:
+    from filters.fasttext_text import TEXT_PREPS
     from pipelines.classifier_training.balance import BALANCE_MODES
     from pipelines.classifier_training.training import TrainConfig
-    from filters.fasttext_text import TEXT_PREPS
 
     d = TrainConfig()
     p = commands.add_parser("train", help="train a classifier", description=TRAIN_DESCRIPTION,
@@ -178,10 +178,10 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from pipelines.classifier_training.data import Fields, TrainingDataError
-    from pipelines.classifier_training.training import TrainConfig, format_metrics, train_from_paths
-    from pipelines.classifier_training.fasttext_fit import FitError
     from filters.quality_classifier import QualityModelError
+    from pipelines.classifier_training.data import Fields, TrainingDataError
+    from pipelines.classifier_training.fasttext_fit import FitError
+    from pipelines.classifier_training.training import TrainConfig, format_metrics, train_from_paths
 
     for name in ("dim", "epoch", "min_count", "bucket", "word_ngrams", "cutoff"):
         if getattr(args, name) < 1:
@@ -214,9 +214,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_score(args: argparse.Namespace) -> int:
 
-    from dclm.runtime.executor import plan_jobs
     from dclm.commands.output_options import output_format_param
     from dclm.io.inputs import check_unique_names, resolve_document_inputs
+    from dclm.runtime.executor import plan_jobs
     from dclm.runtime.stage import run_stage
     from filters.quality_classifier import QualityModelError, load_quality_model, normalize_flag
     from pipelines.classify import output_schema, score_shard
@@ -270,9 +270,9 @@ def _eval_overlap(texts: list[str]) -> dict:
 def run_build_reference(args: argparse.Namespace) -> int:
     from dclm.evaluation.tasks import tasks_root
     from pipelines.classifier_training.data import TrainingDataError
-    from pipelines.classifier_training.training import format_metrics
     from pipelines.classifier_training.fasttext_fit import FitError
     from pipelines.classifier_training.reference import build_reference
+    from pipelines.classifier_training.training import format_metrics
 
     try:
         result = build_reference(args.positive, args.negative, args.output, log=print,

@@ -49,16 +49,23 @@ def register(subparsers, add_execution_options) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dclm.io.atomic_files import write_bytes_atomic
-    from dclm.evaluation.decontaminate import get_index
-    from pipelines.decontaminate import (REPORT_NAME, STEP, build_report, decontaminate_shard,
-                                                     report_json, scan_shards, summarize_ledgers)
-    from dclm.evaluation.tasks import tasks_root
-    from dclm.runtime.executor import plan_jobs
     from dclm.commands.output_options import output_format_param
+    from dclm.evaluation.decontaminate import get_index
+    from dclm.evaluation.tasks import tasks_root
+    from dclm.io.atomic_files import write_bytes_atomic
     from dclm.io.inputs import check_unique_names, resolve_document_inputs
     from dclm.io.output_layout import meta_dir
+    from dclm.runtime.executor import plan_jobs
     from dclm.runtime.stage import run_stage
+    from pipelines.decontaminate import (
+        REPORT_NAME,
+        STEP,
+        build_report,
+        decontaminate_shard,
+        report_json,
+        scan_shards,
+        summarize_ledgers,
+    )
 
     if args.drop and not args.output:
         raise UsageError("--drop needs --output: input shards are never modified")

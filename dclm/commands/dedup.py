@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import argparse
 
-from dclm.errors import UsageError
 from dclm.commands.output_options import add_output_format
+from dclm.errors import UsageError
 from dclm.io.inputs import resolve_document_inputs
-from dedup.minhash_config import (DEFAULT_KEEPER_ROUNDS, DEFAULT_KEEPER_THRESHOLD,
-                                   DEFAULT_VERIFY_THRESHOLD, UNSET)
+from dedup.minhash_config import DEFAULT_KEEPER_ROUNDS, DEFAULT_KEEPER_THRESHOLD, DEFAULT_VERIFY_THRESHOLD, UNSET
 
 DESCRIPTION = """\
 Remove duplicates across all input shards (Parquet or JSONL). Every method

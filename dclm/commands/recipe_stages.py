@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from dclm.extract.html_text import EXTRACTORS
 from dclm.commands.output_options import add_output_format, output_format_param
+from dclm.extract.html_text import EXTRACTORS
 from dclm.io.inputs import check_unique_names, resolve_any_inputs, resolve_document_inputs
 from dclm.recipe import builtin_recipe_names, dclm_root_from, load_recipe, recipe_for_record
 from pipelines.extract import DEFAULT_TIME_LIMIT_S

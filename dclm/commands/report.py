@@ -40,7 +40,8 @@ def register(subparsers, add_execution_options) -> None:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory", metavar="DIR", help="a stage output, training run or comparison directory")
     parser.add_argument("--output", "-o", metavar="FILE.html", default=None,
-                        help="where to write the page (default: DIR/.dclm/report.html for a stage output, else DIR/report.html)")
+                        help="where to write the page (default: DIR/.dclm/report.html for a stage output, "
+                             "else DIR/report.html)")
     # Accepted and ignored (there is no progress bar), so scripts that pass it to every command work.
     parser.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from dclm.errors import UsageError
-from dclm.runtime.executor import plan_jobs
 from dclm.commands.output_options import add_output_format, output_format_param
+from dclm.errors import UsageError
 from dclm.io.inputs import check_unique_names, resolve_document_inputs
 from dclm.recipe import load_recipe, recipe_for_record
+from dclm.runtime.executor import plan_jobs
 from dclm.runtime.stage import run_stage
 from pipelines.select import check_where_sql, select_shard
 

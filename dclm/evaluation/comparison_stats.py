@@ -129,7 +129,7 @@ def paired_difference(a: Sequence[float], b: Sequence[float], higher_is_better: 
                       level: float = 0.95) -> PairedDifference:
     if len(a) != len(b) or not a:
         raise ValueError(f"paired samples need equal, non-zero lengths (got {len(a)} and {len(b)})")
-    diffs = [x - y for x, y in zip(a, b)]
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
     interval = mean_interval(diffs, level)
     better = sum(1 for d in diffs if (d > 0 if higher_is_better else d < 0))
     p_value = None

@@ -69,7 +69,7 @@ def task_metrics(kind: str, items: Sequence[Item], scores: Sequence[Sequence[Sco
     if not items:
         raise ValueError("no items to score")
     n = len(items)
-    bpb = sum(gold_bits_per_byte(item, s) for item, s in zip(items, scores)) / n
+    bpb = sum(gold_bits_per_byte(item, s) for item, s in zip(items, scores, strict=True)) / n
     if kind == BPB:
         return {"bpb_gold": bpb, "items": n}
     if kind == LM:
@@ -77,12 +77,12 @@ def task_metrics(kind: str, items: Sequence[Item], scores: Sequence[Sequence[Sco
         return {"acc": acc, "bpb_gold": bpb, "items": n}
     raw = per_token = per_char = 0
     share = 0.0
-    for item, choice_scores in zip(items, scores):
+    for item, choice_scores in zip(items, scores, strict=True):
         share += gold_probability_share(item, choice_scores)
         lp = [s.logprob for s in choice_scores]
         raw += _best(lp) == item.gold
-        per_token += _best([x / max(1, s.num_tokens) for x, s in zip(lp, choice_scores)]) == item.gold
-        per_char += _best([x / max(1, len(c[1])) for x, c in zip(lp, item.choices)]) == item.gold
+        per_token += _best([x / max(1, s.num_tokens) for x, s in zip(lp, choice_scores, strict=True)]) == item.gold
+        per_char += _best([x / max(1, len(c[1])) for x, c in zip(lp, item.choices, strict=True)]) == item.gold
     return {"acc": per_token / n, "acc_raw": raw / n, "acc_per_token": per_token / n,
             "acc_per_char": per_char / n, "bpb_gold": bpb, "p_gold_norm": share / n, "items": n}
 

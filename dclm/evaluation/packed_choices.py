@@ -124,7 +124,7 @@ def score_groups(model: torch.nn.Module, groups: Sequence[ChoiceGroup], *, max_l
             picked = scored_logits(model, tokens.to(device), at_rows, at_positions,
                                    positions=positions.to(device), attention_mask=_mask(segments).to(device))
             token_lp, hits = target_logprobs(picked, targets)
-            for (g, j), lp, hit in zip(owners, token_lp, hits):
+            for (g, j), lp, hit in zip(owners, token_lp, hits, strict=True):
                 logprob[g][j] += lp
                 counted[g][j] += 1
                 greedy[g][j] = greedy[g][j] and hit

@@ -48,10 +48,10 @@ def evaluate_run(run_dir, task_set_name: str, *, device: str = "cpu", output=Non
     ``exclusions_path`` names an exclusion file (``dclm.evaluation.item_contamination``):
     the items it lists are not scored, and the report records its digest.
     """
-    from dclm.io.atomic_files import write_bytes_atomic
     from dclm.evaluation.report import build_report, model_identity, report_json
     from dclm.evaluation.runner import evaluate_model
     from dclm.evaluation.tasks import get_task_set, tasks_root
+    from dclm.io.atomic_files import write_bytes_atomic
     from dclm.training.run_dir import load_trained
     from dclm.training.tokenizer import eos_id
 

@@ -52,7 +52,7 @@ def encode_texts(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     unique = sorted(set(texts))
     if hasattr(tokenizer, "encode_batch"):          # a tokenizers.Tokenizer
         encoded = tokenizer.encode_batch(unique, add_special_tokens=False)
-        ids = {text: list(e.ids) for text, e in zip(unique, encoded)}
+        ids = {text: list(e.ids) for text, e in zip(unique, encoded, strict=True)}
     else:                                            # anything with encode(text) -> ids
         ids = {}
         for text in unique:
@@ -66,7 +66,7 @@ def item_requests(items: Sequence[Item], tokenizer, eos: int) -> list[tuple[list
     pairs = [choice for item in items for choice in item.choices]
     contexts = encode_texts(tokenizer, [c for c, _ in pairs])
     continuations = encode_texts(tokenizer, [x for _, x in pairs])
-    return [([eos] + ctx + cont, 1 + len(ctx)) for ctx, cont in zip(contexts, continuations)]
+    return [([eos] + ctx + cont, 1 + len(ctx)) for ctx, cont in zip(contexts, continuations, strict=True)]
 
 
 def _regroup(items: Sequence[Item], flat: list) -> list[list]:
@@ -114,13 +114,13 @@ class _TaskWork:
         if self.plain:
             plain = score_requests(model, [self.requests[i] for i in self.plain], max_len=max_len,
                                    vocab_size=vocab_size, device=device, pad_id=pad_id, on_windows_done=on_done)
-            for i, score in zip(self.plain, plain):
+            for i, score in zip(self.plain, plain, strict=True):
                 out[i] = score
         if self.groups:
             packed = score_groups(model, self.groups, max_len=max_len, vocab_size=vocab_size, device=device,
                                   pad_id=pad_id, on_rows_done=on_done)
-            for members, scores in zip(self.group_members, packed):
-                for i, score in zip(members, scores):
+            for members, scores in zip(self.group_members, packed, strict=True):
+                for i, score in zip(members, scores, strict=True):
                     out[i] = score
         return out          # type: ignore[return-value]
 
@@ -189,6 +189,6 @@ def _by_domain(docs, scores) -> dict[str, float]:
     domains = sorted({d.domain for d in docs})
     out = {}
     for domain in domains:
-        pairs = [(d.text, s) for d, s in zip(docs, scores) if d.domain == domain]
+        pairs = [(d.text, s) for d, s in zip(docs, scores, strict=True) if d.domain == domain]
         out[domain] = bits_per_byte([t for t, _ in pairs], [s for _, s in pairs])["bits_per_byte"]
     return out

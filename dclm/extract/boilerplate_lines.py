@@ -22,8 +22,17 @@ import html as _html
 import re
 
 from dclm.extract.boilerplate_vocabulary import (
-    RELATED_RULES, RELATED_TAIL, RELATED_CJK, START_RULES, PHRASE_RULES,
-    WEAK_STEMS, NAV_WORDS, TEASER_END, DATE, DATE_VOCABULARY, DATE_STRIP,
+    DATE,
+    DATE_STRIP,
+    DATE_VOCABULARY,
+    NAV_WORDS,
+    PHRASE_RULES,
+    RELATED_CJK,
+    RELATED_RULES,
+    RELATED_TAIL,
+    START_RULES,
+    TEASER_END,
+    WEAK_STEMS,
 )
 
 __all__ = ["clean_lines", "clean_lines_measured"]

@@ -22,9 +22,9 @@ from typing import Any, BinaryIO, Iterator, Optional
 
 import pyarrow as pa
 
+from dclm.errors import ShardError
 from dclm.io import shard_progress
 from dclm.io.document_fields import InputNotes, normalize_document
-from dclm.errors import ShardError
 from dclm.io.parquet_schema import rows_to_table, schema_for
 from dclm.io.remote_files import open_input
 

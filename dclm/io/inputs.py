@@ -71,7 +71,8 @@ def resolve_inputs(inputs: list[str], suffixes: tuple[str, ...] = WARC_SUFFIXES,
     found: list[str] = []
     for item in inputs:
         try:
-            found.extend(retry_call(lambda: _expand(item, suffixes, paths_prefix, recursive), f"listing of {item}"))
+            found.extend(retry_call(lambda item=item: _expand(item, suffixes, paths_prefix, recursive),
+                                    f"listing of {item}"))
         except UsageError:
             raise
         except Exception as exc:   # unreachable host, refused credentials, ...: before any work, one line

@@ -25,8 +25,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dclm.io import shard_progress
-from dclm.io.parquet_schema import (CORE_COLUMNS, CORE_SCHEMA, batch_schema, conform, json_columns, rows_to_table,
-                                 schema_for, settle, with_json_columns)
+from dclm.io.parquet_schema import (
+    CORE_COLUMNS,
+    CORE_SCHEMA,
+    batch_schema,
+    conform,
+    json_columns,
+    rows_to_table,
+    schema_for,
+    settle,
+    with_json_columns,
+)
 from dclm.io.remote_files import discard_spool, open_input, publish, spool_path
 
 __all__ = ["CORE_SCHEMA", "CORE_COLUMNS", "ROWS_PER_BATCH", "BATCH_TEXT_BYTES", "COMPRESSION", "ShardWriter",

@@ -16,9 +16,10 @@ credentials and client settings from the environment:
 
 Workers on other nodes do not share the driver's shell, so a joined Ray
 cluster gets these variables with the job (Ray job ``runtime_env``); the
-workers of the embedded runtime are the driver's descendants and inherit them. Credentials set this way are visible to anyone who can read
-the Ray job's metadata; on a shared cluster prefer instance roles, which need
-no variable at all.
+workers of the embedded runtime are the driver's descendants and inherit them.
+Credentials set this way are visible to anyone who can read the Ray job's
+metadata; on a shared cluster prefer instance roles, which need no variable
+at all.
 """
 from __future__ import annotations
 

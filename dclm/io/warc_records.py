@@ -188,14 +188,13 @@ def _iterate_from(fh: BinaryIO, start: int, gzipped: bool) -> Iterator[ReadEvent
         fh.seek(position)
         iterator = ArchiveIterator(fh, arc2warc=True)
         yielded_here = False
-        last_offset = position
         try:
             with _quiet_warcio():
                 for rec in iterator:
                     # The payload must be read before asking for the offset:
                     # warcio finds the offset by reading to the record's end.
                     event = _to_record(rec, 0)
-                    last_offset = event.offset = position + iterator.get_record_offset()
+                    event.offset = position + iterator.get_record_offset()
                     yield event
                     yielded_here = True
                     in_damage = False

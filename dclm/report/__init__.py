@@ -23,9 +23,9 @@ from typing import Optional
 
 from fsspec.core import url_to_fs
 
-from dclm.io.output_layout import meta_dir
-from dclm.io.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
+from dclm.io.atomic_files import write_bytes_atomic
+from dclm.io.output_layout import meta_dir
 
 REPORT_NAME = "report.html"
 

@@ -22,12 +22,12 @@ from typing import Optional
 
 from fsspec.core import url_to_fs
 
-from dclm.io.document_writers import JSONL_SUFFIXES
 from dclm.errors import UsageError
-from dclm.runtime.ledger import ShardLedger, StepCounts
+from dclm.io.document_writers import JSONL_SUFFIXES
 from dclm.io.output_layout import data_dir, dropped_dir, ledger_dir, stats_path, work_dir
-from dclm.runtime.recipe_stats import segment_stats_path
 from dclm.report.parquet_facts import DroppedStep, KeptFacts, read_dropped, read_kept
+from dclm.runtime.ledger import ShardLedger, StepCounts
+from dclm.runtime.recipe_stats import segment_stats_path
 from dedup.cluster_stats import size_bin
 
 SAMPLES_PER_STEP = 3

@@ -8,9 +8,22 @@ import numpy as np
 
 from dclm.report import plots
 from dclm.report.collect import TEXTLESS_DROP_STEPS, StageData, StepRow
+from dclm.report.html_page import (
+    Section,
+    cell,
+    details,
+    esc,
+    figure,
+    note,
+    num_cell,
+    number,
+    plural,
+    pre,
+    row,
+    table,
+    warning,
+)
 from dclm.report.step_names import RECORD_REASON_PREFIX, readable_reason, reason_parts, step_title
-from dclm.report.html_page import (Section, cell, details, esc, figure, note, num_cell, number, plural, pre, row,
-                                   table, warning)
 
 WORDS_NOTE = ("Tokens are not counted by a tokenizer here: the word columns are whitespace-separated words "
               "(Python's str.split()) of the text column, and bytes are its UTF-8 length, both measured on "
@@ -256,7 +269,8 @@ def dedup_section(data: StageData) -> Optional[Section]:
         return None
     parts = []
     for info in data.clusters:
-        parts.append(f'<h3 title="segment folder: {esc(_folder(data, info.segment))}">{esc(step_title(info.step))}</h3>')
+        parts.append(f'<h3 title="segment folder: {esc(_folder(data, info.segment))}">'
+                     f'{esc(step_title(info.step))}</h3>')
         parts.append(figure(plots.cluster_chart(info.histogram), f"cluster sizes of {info.step}",
                             f"Duplicate clusters by size; source: {info.source}."))
         rows = [row([cell(size), num_cell(n, kind="cluster-count")], data_size=size)

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dclm.io.document_writers import JSONL_SUFFIXES
 from dclm.errors import UsageError
+from dclm.io.document_writers import JSONL_SUFFIXES
 
 # Every code point Python's str.split() treats as a separator; none lies above
 # U+3000. RE2's own \s is ASCII-only, so the class is spelled out.
@@ -78,7 +78,8 @@ def read_schema(fs, path: str) -> pa.Schema:
 
 
 def top_language(value: Any) -> Optional[str]:
-    """The language of one stored value: ``{"en": 0.9}`` (also as its JSON string), ``[("en", 0.9)]`` (a read map) or ``"en"``."""
+    """The language of one stored value: ``{"en": 0.9}`` (also as its JSON string), ``[("en", 0.9)]``
+    (a read map) or ``"en"``."""
     if value is None:
         return None
     if isinstance(value, str):

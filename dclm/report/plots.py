@@ -89,11 +89,11 @@ def _short(label: str, limit: int = 42) -> str:
 def _waterfall(ax, labels: Sequence[str], before: Sequence[int], after: Sequence[int], what: str) -> None:
     """One bar per step: what it kept (from 0) and, after it, what it removed."""
     y = np.arange(len(labels))
-    removed = [max(b - a, 0) for b, a in zip(before, after)]
+    removed = [max(b - a, 0) for b, a in zip(before, after, strict=True)]
     ax.barh(y, after, color=KEPT, label=f"{what} kept")
     ax.barh(y, removed, left=after, color=DROPPED, label=f"{what} removed")
     top = max(before, default=0) or 1
-    for position, (kept, gone) in enumerate(zip(after, removed)):
+    for position, (kept, gone) in enumerate(zip(after, removed, strict=True)):
         if gone:
             ax.text(kept + gone + top * 0.01, position, f"−{gone:,}", va="center", fontsize=7.5, color=DROPPED)
     ax.set_xlim(0, top * 1.16)
@@ -115,7 +115,7 @@ def funnel_chart(labels: Sequence[str], documents: Sequence[tuple[int, int]],
     docs_ax, words_ax = fig.subplots(1, 2, sharey=True)
     _waterfall(docs_ax, labels, [i for i, _ in documents], [o for _, o in documents], "documents")
     word_out = [o or 0 for _, o in words]
-    _waterfall(words_ax, labels, [max(i or 0, o) for (i, _), o in zip(words, word_out)], word_out, "words")
+    _waterfall(words_ax, labels, [max(i or 0, o) for (i, _), o in zip(words, word_out, strict=True)], word_out, "words")
     docs_ax.set_yticks(np.arange(len(labels)), [_short(label) for label in labels], fontsize=8)
     docs_ax.invert_yaxis()
     fig.tight_layout()
@@ -230,8 +230,8 @@ def interval_chart(metric: str, names: Sequence[str], means: Sequence[float],
     fig = _figure(max(1.8, 0.4 * len(names) + 1.0))
     ax = fig.subplots()
     y = np.arange(len(names))
-    low = [m - ci[0] if ci else 0.0 for m, ci in zip(means, intervals)]
-    high = [ci[1] - m if ci else 0.0 for m, ci in zip(means, intervals)]
+    low = [m - ci[0] if ci else 0.0 for m, ci in zip(means, intervals, strict=True)]
+    high = [ci[1] - m if ci else 0.0 for m, ci in zip(means, intervals, strict=True)]
     ax.errorbar(means, y, xerr=[low, high], fmt="o", color=KEPT, capsize=4)
     ax.set_yticks(y, names)
     ax.invert_yaxis()

@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from dclm.io import shard_progress
-
-from dclm.runtime import progress_board
 from dclm.io.atomic_files import exists, remove_stale_temps
 from dclm.io.inputs import shard_name
 from dclm.io.output_layout import document_path, dropped_path, ledger_path, run_manifest_path, stage_folders
+from dclm.runtime import progress_board
 from dclm.runtime.shard_failures import failure_reason, is_retriable, mark_retriable
 
 WORKER_RETRIES = 3
@@ -381,8 +380,8 @@ def check_run_manifest(output_dir: str, stage: str, params: dict[str, Any], forc
 
     import fsspec
 
-    from dclm.io.atomic_files import write_bytes_atomic
     from dclm.errors import UsageError
+    from dclm.io.atomic_files import write_bytes_atomic
 
     check_output_folder(output_dir)
     path = run_manifest_path(output_dir)

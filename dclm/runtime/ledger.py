@@ -104,7 +104,7 @@ class ShardLedger:
             if counts.imbalance():
                 found.append(f"{self.shard}: step {counts.step!r}: in={counts.docs_in} but kept+dropped+errors "
                              f"= {counts.docs_in - counts.imbalance()}")
-        for before, after in zip(self.steps, self.steps[1:]):
+        for before, after in zip(self.steps, self.steps[1:], strict=False):
             if before.docs_out != after.docs_in:
                 found.append(f"{self.shard}: step {before.step!r} passed {before.docs_out} documents "
                              f"but step {after.step!r} received {after.docs_in}")

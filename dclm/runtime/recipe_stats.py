@@ -40,7 +40,7 @@ def read_stats(folder: str) -> dict:
 def combine_segments(segments: list[tuple[str, str, dict]]) -> dict:
     """The recipe's stats from ``(label, folder, stats)`` of each segment, in run order."""
     steps, problems, failed, retriable = [], [], {}, []
-    for label, folder, stats in segments:
+    for label, _folder, stats in segments:
         for step in stats.get("steps", []):
             steps.append({**step, "segment": label})
         problems += stats.get("invariant_problems", [])
@@ -85,7 +85,7 @@ def write_recipe_stats(output_dir: str, folders: list[str], labels: list[str]) -
     else:
         write_bytes_atomic(segment_stats_path(output_dir), json.dumps(last, indent=2).encode())
     segments = []
-    for label, folder in zip(labels, folders):
+    for label, folder in zip(labels, folders, strict=True):
         stats = last if folder == output_dir else read_stats(folder)
         relative = folder[len(output_dir) + 1:] if folder != output_dir else "."
         segments.append((label, relative if relative != "." else ".", stats))

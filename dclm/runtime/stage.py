@@ -12,9 +12,9 @@ import sys
 from typing import Any, Callable, Optional, TextIO
 
 from dclm.io.atomic_files import write_bytes_atomic
+from dclm.io.output_layout import stats_path
 from dclm.runtime.executor import ShardJob, check_run_manifest, remove_stale_stage_temps, run_jobs
 from dclm.runtime.ledger import ShardLedger, read_ledger, summarize_run
-from dclm.io.output_layout import stats_path
 
 EXIT_OK = 0
 EXIT_USAGE = 1

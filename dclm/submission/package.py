@@ -25,10 +25,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from dclm.io import output_layout
 from dclm import __version__
-from dclm.io.digests import file_sha256
 from dclm.errors import UsageError
+from dclm.io import output_layout
+from dclm.io.digests import file_sha256
 from dclm.submission import layout
 from dclm.submission.claims import eval_report_problems, run_problems
 from dclm.submission.safe_archive import is_archive_name, path_problem

@@ -29,8 +29,8 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from dclm.io.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
+from dclm.io.atomic_files import write_bytes_atomic
 from dclm.submission.isolated import WorkerLimits, validate_isolated
 from dclm.submission.safe_archive import Limits, is_archive_name
 from dclm.submission.validate import Result

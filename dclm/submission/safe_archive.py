@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from dclm.submission.tar_stream import StreamError, StreamLimits, check_stream, shown
+
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _COPY_BLOCK = 1 << 20

@@ -23,8 +23,8 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from dclm.io.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
+from dclm.io.atomic_files import write_bytes_atomic
 
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from dclm.errors import UsageError
-from dclm.training.tokenize_data import FORMAT, manifest_sha256, read_manifest
 from dclm.io.digests import file_sha256 as _sha256
+from dclm.training.tokenize_data import FORMAT, manifest_sha256, read_manifest
 
 
 class TokenDataset:

@@ -31,8 +31,8 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
-from dclm.io.atomic_files import write_bytes_atomic
 from dclm.errors import UsageError
+from dclm.io.atomic_files import write_bytes_atomic
 
 MANIFEST = "manifest.json"
 FORMAT = "dclm-tokens-v1"
@@ -168,7 +168,7 @@ def tokenize_to_dir(inputs: list[str], scale, output: str, force: bool = False,
                          "use --force to replace them, or another --output")
 
     streams = []
-    for url, source in zip(inputs, sources):
+    for url, source in zip(inputs, sources, strict=True):
         stream, stats = tokenize_shard(url, tokenizer, eos, dtype)
         source.update(stats)
         streams.append(stream)

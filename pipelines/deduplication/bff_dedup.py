@@ -42,6 +42,7 @@ from dedup.bloom_filter import BloomFilter, optimal_size
 from pipelines.deduplication.ray_tasks import submit
 from pipelines.deduplication.stage_timer import StageTimer
 
+
 def _ngram_body(inputs: list, path: str, config: BffConfig) -> list:
     from dclm.io.document_files import read_documents_table as read_table
 
@@ -96,7 +97,7 @@ def bff_annotations(shard_paths: Sequence[str], config: BffConfig,
     for s in range(S):                       # submission order = decision order per actor
         decisions[s] = actors[s % G].decide.remote(hashed[s][1])
     timer.wait("decide", decisions)
-    for info, summary in zip(filters, ray.get([a.summary.remote() for a in actors])):
+    for info, summary in zip(filters, ray.get([a.summary.remote() for a in actors]), strict=True):
         info["fill_ratio"] = summary["fill_ratio"]
     for actor in actors:
         ray.kill(actor)
@@ -128,7 +129,7 @@ def bff_decision_table(decisions: ShardDecisions, table: pa.Table, text_column: 
             keep[d], reason[d] = False, "bff_duplicate"
             detail[d] = f"{seen}/{total} {ngram}-grams seen before"
         elif removed_counts[d]:
-            rewritten = "\n".join(p for p, gone in zip(pieces, flags) if not gone)
+            rewritten = "\n".join(p for p, gone in zip(pieces, flags, strict=True) if not gone)
             if rewritten.strip():
                 new_text[d] = rewritten
             else:

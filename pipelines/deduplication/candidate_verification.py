@@ -27,9 +27,9 @@ import numpy as np
 
 from dedup.jaccard import estimated_jaccard_16bit
 from dedup.partitioning import concat_parts, split_by_partition, unpack_doc_index
+from dedup.star_contraction import route_to_both_ends
 from pipelines.deduplication.ray_tasks import submit, transpose
 from pipelines.deduplication.shard_sketch import stored_signatures
-from dedup.star_contraction import route_to_both_ends
 
 
 def _group_of(nodes: np.ndarray, num_groups: int) -> np.ndarray:

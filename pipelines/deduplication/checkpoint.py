@@ -122,7 +122,7 @@ def store_decisions(output_dir: str, inputs: Sequence[str], refs: list, params: 
     remove_stale_temps(phases_dir(output_dir))
     remove_stale_temps(f"{phases_dir(output_dir)}/{DECISIONS}")
     stored = [submit(_store_body, 1, [ref], path=result_path(output_dir, url))[0]
-              for url, ref in zip(inputs, refs)]
+              for url, ref in zip(inputs, refs, strict=True)]
     ray.get(stored)
     marker = {"phase": DECISIONS, "params": params, "inputs": fingerprint(inputs),
               "facts": facts, "seconds": seconds}

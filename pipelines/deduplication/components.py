@@ -23,12 +23,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.deduplication.candidate_verification import route_by_child_group
 from dedup.lsh_buckets import bucket_edges_step
 from dedup.partitioning import split_by_partition, unpack_doc_index
+from dedup.star_contraction import (
+    combine_fingerprints,
+    label_step,
+    large_star_step,
+    route_to_both_ends,
+    small_star_step,
+)
+from pipelines.deduplication.candidate_verification import route_by_child_group
 from pipelines.deduplication.ray_tasks import submit, transpose
-from dedup.star_contraction import (combine_fingerprints, label_step, large_star_step,
-                                    route_to_both_ends, small_star_step)
 
 
 @dataclass
@@ -90,7 +95,7 @@ def connected_components(edge_parts: list[list], num_partitions: int, num_groups
     P = num_partitions
     inputs = transpose(edge_parts, P)            # inputs[p]: refs routed to p
     previous = None
-    for rounds in range(1, max_rounds + 1):
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 (rounds is returned after the loop)
         ls = [submit(_large_star_body, P, inputs[p], num_partitions=P) for p in range(P)]
         ls_inputs = transpose(ls, P)
         ss = [submit(_small_star_body, P + 1, ls_inputs[p], num_partitions=P)

@@ -24,9 +24,8 @@ import pyarrow as pa
 
 from dedup.dclm_keys import content_keys, selection_values
 from dedup.exact_keys import hash128
+from dedup.partitioning import concat_parts, key_partition, pack_doc_index, split_by_partition, unpack_doc_index
 from pipelines.deduplication.first_occurrence import selection_rank
-from dedup.partitioning import (concat_parts, key_partition, pack_doc_index, split_by_partition,
-                                unpack_doc_index)
 from pipelines.deduplication.ray_tasks import cluster_cpus, submit, transpose
 from pipelines.deduplication.stage_timer import StageTimer
 
@@ -79,10 +78,10 @@ def _annotate_body(inputs: list, paths: list, shard_indices: list, column: str,
     doc, line = concat_parts([part[:2] for part in parts], (np.int64, np.int64))
     shard, row = unpack_doc_index(doc)
     tables = []
-    for path, shard_index, num_rows in zip(paths, shard_indices, counts):
+    for path, shard_index, num_rows in zip(paths, shard_indices, counts, strict=True):
         mine = np.flatnonzero(shard == shard_index)
         removed: dict[int, set] = {}
-        for r, n in zip(row[mine].tolist(), line[mine].tolist()):
+        for r, n in zip(row[mine].tolist(), line[mine].tolist(), strict=True):
             removed.setdefault(r, set()).add(n)
         texts = read_table(path, columns=[column]).column(column).to_pylist() if removed else []
         keep = np.ones(num_rows, dtype=bool)
@@ -130,7 +129,7 @@ def line_dedup_annotations(shard_paths: Sequence[str], *, column: str = "text", 
         refs = submit(_annotate_body, len(members), [counts[s] for s in members] + by_group[g],
                       paths=[str(shard_paths[s]) for s in members], shard_indices=members,
                       column=column, delimiter=delimiter)
-        for s, ref in zip(members, refs):
+        for s, ref in zip(members, refs, strict=True):
             annotations[s] = ref
     timer.wait("annotate", annotations)
     return annotations, {"removed_lines": removed, "num_partitions": P, "num_groups": G}

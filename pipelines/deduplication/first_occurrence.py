@@ -34,8 +34,7 @@ import pyarrow as pa
 
 from dedup.dclm_keys import content_keys, selection_values
 from dedup.exact_keys import hash128, key_strings
-from dedup.partitioning import (concat_parts, key_partition, pack_doc_index, split_by_partition,
-                                unpack_doc_index)
+from dedup.partitioning import concat_parts, key_partition, pack_doc_index, split_by_partition, unpack_doc_index
 from pipelines.deduplication.ray_tasks import cluster_cpus, submit, transpose
 from pipelines.deduplication.stage_timer import StageTimer
 
@@ -110,7 +109,7 @@ def _annotate_body(inputs: list, shard_indices: list, reason: str) -> list:
     kept_id = pa.concat_arrays([part[1] for part in parts] + [pa.array([], pa.string())])
     shard, row = unpack_doc_index(doc)
     tables = []
-    for shard_index, num_rows in zip(shard_indices, counts):
+    for shard_index, num_rows in zip(shard_indices, counts, strict=True):
         mine = np.flatnonzero(shard == shard_index)
         keep = np.ones(num_rows, dtype=bool)
         keep[row[mine]] = False
@@ -166,7 +165,7 @@ def first_occurrence_annotations(shard_paths: Sequence[str], *, column: str, kin
             continue
         refs = submit(_annotate_body, len(members), [counts[s] for s in members] + by_group[g],
                       shard_indices=members, reason=reason)
-        for s, ref in zip(members, refs):
+        for s, ref in zip(members, refs, strict=True):
             annotations[s] = ref
     timer.wait("annotate", annotations)
     return annotations, {**totals, "num_partitions": P, "num_groups": G}

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dedup.bff_config import BffConfig
+from dedup.minhash_config import MinHashConfig
 from pipelines.deduplication.bff_dedup import bff_annotations, bff_decision_table
 from pipelines.deduplication.first_occurrence import first_occurrence_annotations
-from dedup.minhash_config import MinHashConfig
 from pipelines.deduplication.minhash_dedup import CLUSTER_COLUMN, KEEP_COLUMN, minhash_dedup_annotations
 
 

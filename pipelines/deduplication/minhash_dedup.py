@@ -34,14 +34,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.deduplication.candidate_verification import verify_candidate_edges
 from dedup.cluster_stats import merge_cluster_stats
-from pipelines.deduplication.components import (ComponentsResult, connected_components, lsh_candidate_edges,
-                              shard_group)
 from dedup.keeper_check import settle_clusters, unverified_band_rows
 from dedup.lsh_buckets import center_ranks, partition_band_rows
 from dedup.minhash_config import MinHashConfig
 from dedup.partitioning import concat_parts, node_partition, split_by_partition, unpack_doc_index
+from pipelines.deduplication.candidate_verification import verify_candidate_edges
+from pipelines.deduplication.components import ComponentsResult, connected_components, lsh_candidate_edges, shard_group
 from pipelines.deduplication.ray_tasks import cluster_cpus, submit, transpose
 from pipelines.deduplication.shard_sketch import ShardMeta, sketch_shard, stored_ids, stored_signatures
 from pipelines.deduplication.stage_timer import StageTimer
@@ -229,7 +228,7 @@ def minhash_dedup_annotations(shard_paths: Sequence[str], config: MinHashConfig,
             continue
         refs = submit(_annotate_body, len(groups[g]), metas_by_group[g] + removed_by_group[g],
                       num_metas=len(groups[g]))
-        for s, ref in zip(groups[g], refs):
+        for s, ref in zip(groups[g], refs, strict=True):
             annotations[s] = ref
     timer.wait("keep", annotations)
     return MinHashDedupResult(annotations=annotations, num_partitions=P, num_groups=G,
@@ -273,7 +272,7 @@ def write_deduplicated_shards(shard_paths: Sequence[str], annotations: list,
     refs = [submit(_write_body, 1, [annotation], in_path=str(path),
                    out_path=os.path.join(output_dir, os.path.basename(str(path))),
                    drop_removed=drop_removed)[0]
-            for path, annotation in zip(shard_paths, annotations)]
+            for path, annotation in zip(shard_paths, annotations, strict=True)]
     return ray.get(refs)
 
 

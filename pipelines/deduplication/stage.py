@@ -27,19 +27,28 @@ import sys
 import time
 from typing import Optional, TextIO
 
+from dclm.errors import UsageError
 from dclm.io import fault_hooks
 from dclm.io.atomic_files import exists, write_bytes_atomic
-from dclm.errors import UsageError
-from dclm.runtime.executor import (RunReport, ShardJob, check_run_manifest, ensure_ray, is_done,
-                           note_task, plan_jobs, remove_stale_stage_temps, task_facts)
 from dclm.io.inputs import check_unique_names, shard_name
-from dclm.runtime.shard_failures import mark_retriable
-from dclm.runtime.ledger import ShardLedger, read_ledger, summarize_run
 from dclm.io.output_layout import stats_path
+from dclm.runtime.executor import (
+    RunReport,
+    ShardJob,
+    check_run_manifest,
+    ensure_ray,
+    is_done,
+    note_task,
+    plan_jobs,
+    remove_stale_stage_temps,
+    task_facts,
+)
+from dclm.runtime.ledger import ShardLedger, read_ledger, summarize_run
+from dclm.runtime.shard_failures import mark_retriable
 from dclm.runtime.stage import EXIT_INVARIANT, EXIT_OK, EXIT_SHARDS_FAILED, print_summary
-from pipelines.deduplication.ray_tasks import submit
 from pipelines.deduplication import checkpoint
 from pipelines.deduplication.methods import DedupMethod
+from pipelines.deduplication.ray_tasks import submit
 from pipelines.deduplication.write import write_dedup_shard
 
 

@@ -30,12 +30,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dclm.runtime.executor import ShardJob
-from dclm.runtime.ledger import ShardLedger
 from dclm.io.document_fields import InputNotes
 from dclm.io.document_files import read_documents_table
 from dclm.io.document_writers import write_documents_table
 from dclm.io.parquet_shards import CORE_SCHEMA, write_table
+from dclm.runtime.executor import ShardJob
+from dclm.runtime.ledger import ShardLedger
 
 DECISION_COLUMNS = ("keep", "reason", "duplicate_of", "detail", "text")
 
@@ -61,7 +61,7 @@ def _signals_json(rows: pa.Table, extra: list[dict]) -> list[str]:
     own = [name for name in rows.column_names if name not in CORE_SCHEMA.names]
     values = rows.select(own).to_pylist() if own else [{} for _ in range(rows.num_rows)]
     return [json.dumps({**row, **more}, sort_keys=True, default=str)
-            for row, more in zip(values, extra)]
+            for row, more in zip(values, extra, strict=True)]
 
 
 def _column(decisions: pa.Table, name: str) -> list:
