@@ -28,6 +28,8 @@ shows where the time goes:
                   never uses
 
 The machine may be shared: the load average is printed with the results.
+Measurements are ``--settle`` seconds apart: a command normally starts on a
+machine where no other runtime is shutting down.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,12 +100,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", default=None, help="also write the measurements here")
+    parser.add_argument("--settle", type=float, default=3.0,
+                        help="seconds to wait between measurements (default 3): Ray's processes go on exiting "
+                             "after ray.shutdown() returns, and would slow the next start")
     args = parser.parse_args()
     load_before = os.getloadavg()
     results: dict = {name: [] for name in CONFIGS}
     # Interleaved, so that a burst of load on a shared machine hits every configuration alike.
     for _ in range(args.repeats):
         for name, how in CONFIGS.items():
+            time.sleep(args.settle)
             results[name].append(measure(how))
     print(f"{'configuration':<14}{'import':>8}{'start (median, range)':>26}{'first task':>12}{'shutdown':>10}"
           f"{'start+task':>12}  token notice")
