@@ -210,10 +210,7 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def run_score(args: argparse.Namespace) -> int:
-
     from dclm.commands.output_options import output_format_param
     from dclm.io.inputs import check_unique_names, resolve_document_inputs
     from dclm.runtime.executor import plan_jobs
