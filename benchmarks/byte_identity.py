@@ -439,17 +439,23 @@ def file_differences(path: str, a: dict, b: dict, limit: int = 20) -> list[str]:
     return [f"{path}: sha256 differs ({a['kind']})"]
 
 
+def _keys_of_both(a: dict, b: dict, what: str, lines: list[str]) -> Iterator[str]:
+    """The keys ``a`` and ``b`` share, sorted; a line added to ``lines`` for each key only one side has."""
+    for key in sorted(set(a) | set(b)):
+        if key not in b:
+            lines.append(f"{key}: {what} only in A")
+        elif key not in a:
+            lines.append(f"{key}: {what} only in B")
+        else:
+            yield key
+
+
 def command_differences(name: str, a: dict, b: dict) -> list[str]:
     lines = [f"{name}: {field}: {short(a.get(field))} != {short(b.get(field))}"
              for field in ("argv", "exit_code", "removed") if a.get(field) != b.get(field)]
     files_a, files_b = a.get("files", {}), b.get("files", {})
-    for path in sorted(set(files_a) | set(files_b)):
-        if path not in files_b:
-            lines.append(f"{path}: written only in A")
-        elif path not in files_a:
-            lines.append(f"{path}: written only in B")
-        else:
-            lines.extend(file_differences(path, files_a[path], files_b[path]))
+    for path in _keys_of_both(files_a, files_b, "written", lines):
+        lines.extend(file_differences(path, files_a[path], files_b[path]))
     return lines
 
 
@@ -457,13 +463,8 @@ def manifest_differences(a: dict, b: dict) -> list[str]:
     """Every difference between two manifests (``info``, timings included, is ignored)."""
     lines = [f"format: {a.get('format')} != {b.get('format')}"] if a.get("format") != b.get("format") else []
     commands_a, commands_b = a.get("commands", {}), b.get("commands", {})
-    for name in sorted(set(commands_a) | set(commands_b)):
-        if name not in commands_b:
-            lines.append(f"{name}: command only in A")
-        elif name not in commands_a:
-            lines.append(f"{name}: command only in B")
-        else:
-            lines.extend(command_differences(name, commands_a[name], commands_b[name]))
+    for name in _keys_of_both(commands_a, commands_b, "command", lines):
+        lines.extend(command_differences(name, commands_a[name], commands_b[name]))
     return lines
 
 
