@@ -26,7 +26,7 @@ from dedup.dclm_keys import content_keys, selection_values
 from dedup.exact_keys import hash128
 from dedup.partitioning import concat_parts, key_partition, pack_doc_index, split_by_partition, unpack_doc_index
 from pipelines.deduplication.first_occurrence import selection_rank
-from pipelines.deduplication.ray_tasks import cluster_cpus, submit, transpose
+from pipelines.deduplication.ray_tasks import cluster_cpus, submit, submit_per_group, transpose
 from pipelines.deduplication.stage_timer import StageTimer
 
 _DTYPES = (np.uint64, np.uint64, np.int64, np.int64)
@@ -120,16 +120,9 @@ def line_dedup_annotations(shard_paths: Sequence[str], *, column: str = "text", 
              for parts in transpose([out[1:] for out in keyed], P)]
     removed = sum(stats["removed_lines"] for stats in ray.get([out[0] for out in found]))
     timer.mark("find")
-    by_group = transpose([out[1:] for out in found], G)
-    annotations: list = [None] * S
-    for g in range(G):
-        members = list(range(g, S, G))
-        if not members:
-            continue
-        refs = submit(_annotate_body, len(members), [counts[s] for s in members] + by_group[g],
-                      paths=[str(shard_paths[s]) for s in members], shard_indices=members,
-                      column=column, delimiter=delimiter)
-        for s, ref in zip(members, refs, strict=True):
-            annotations[s] = ref
+    annotations = submit_per_group(
+        _annotate_body, counts, transpose([out[1:] for out in found], G), G,
+        lambda members: {"paths": [str(shard_paths[s]) for s in members], "shard_indices": members,
+                         "column": column, "delimiter": delimiter})
     timer.wait("annotate", annotations)
     return annotations, {"removed_lines": removed, "num_partitions": P, "num_groups": G}

@@ -35,7 +35,7 @@ import pyarrow as pa
 from dedup.dclm_keys import content_keys, selection_values
 from dedup.exact_keys import hash128, key_strings
 from dedup.partitioning import concat_parts, key_partition, pack_doc_index, split_by_partition, unpack_doc_index
-from pipelines.deduplication.ray_tasks import cluster_cpus, submit, transpose
+from pipelines.deduplication.ray_tasks import cluster_cpus, submit, submit_per_group, transpose
 from pipelines.deduplication.stage_timer import StageTimer
 
 _KEY_DTYPES = (np.uint64, np.uint64, np.int64)
@@ -157,15 +157,7 @@ def first_occurrence_annotations(shard_paths: Sequence[str], *, column: str, kin
         for name in totals:
             totals[name] += stats[name]
     timer.mark("find")
-    by_group = transpose([out[1:] for out in found], G)
-    annotations: list = [None] * S
-    for g in range(G):
-        members = list(range(g, S, G))
-        if not members:
-            continue
-        refs = submit(_annotate_body, len(members), [counts[s] for s in members] + by_group[g],
-                      shard_indices=members, reason=reason)
-        for s, ref in zip(members, refs, strict=True):
-            annotations[s] = ref
+    annotations = submit_per_group(_annotate_body, counts, transpose([out[1:] for out in found], G), G,
+                                   lambda members: {"shard_indices": members, "reason": reason})
     timer.wait("annotate", annotations)
     return annotations, {**totals, "num_partitions": P, "num_groups": G}

@@ -46,6 +46,26 @@ def transpose(outputs: Sequence[Sequence[Any]], num_targets: int) -> list[list[A
             for target in range(num_targets)]
 
 
+def submit_per_group(body: Callable[..., list], counts: Sequence[Any], parts: Sequence[Sequence[Any]],
+                     num_groups: int, member_kwargs: Callable[[list[int]], dict]) -> list:
+    """One ``body`` task per group of shards; one output ref per shard, in shard order.
+
+    Shard ``s`` belongs to group ``s mod num_groups``. A group's task gets its
+    shards' ``counts`` followed by ``parts[g]`` (what the upstream tasks sent
+    to group ``g``), and the keyword arguments ``member_kwargs(members)`` gives
+    for its shards; it returns one output per shard.
+    """
+    per_shard: list = [None] * len(counts)
+    for g in range(num_groups):
+        members = list(range(g, len(counts), num_groups))
+        if not members:
+            continue
+        refs = submit(body, len(members), [counts[s] for s in members] + list(parts[g]), **member_kwargs(members))
+        for s, ref in zip(members, refs, strict=True):
+            per_shard[s] = ref
+    return per_shard
+
+
 def cluster_cpus() -> int:
     """CPUs of the running Ray cluster (at least 1)."""
     import ray
