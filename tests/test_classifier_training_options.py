@@ -192,3 +192,63 @@ def test_train_from_paths_keeps_plain_inputs_working(tmp_path):
     result = train_from_paths([str(tmp_path / "p.jsonl")], [str(tmp_path / "n.txt")], str(tmp_path / "m.bin"), SMALL)
     assert result.metrics["text_prep"] == "normalize"
     assert result.metrics["extra"]["inputs"]["positive"]["text_from"] == {"text": 30}
+
+
+# --- formats told by content (dclm.io.document_files) ------------------------------------
+
+def test_explicit_files_are_read_by_content_not_name(tmp_path):
+    import zstandard
+
+    from dclm.io.parquet_shards import write_rows
+
+    write_rows(str(tmp_path / "rows.jsonl"), [{"id": "1", "text": "parquet one"}, {"id": "2", "text": "parquet two"}])
+    answers = "".join(json.dumps({"instruction": f"Q{i}", "output": f"answer {i}"}) + "\n" for i in range(3))
+    (tmp_path / "answers").write_bytes(zstandard.ZstdCompressor().compress(answers.encode()))
+    (tmp_path / "notes.txt").write_text("first block\nstill first\n\nsecond block\n")
+    paths = [str(tmp_path / name) for name in ("rows.jsonl", "answers", "notes.txt")]
+    docs, report = read_labeled(paths, 1, Fields(text=("instruction", "output"), group=("instruction",)))
+    assert [d.text for d in docs] == ["parquet one", "parquet two", "Q0\n\nanswer 0", "Q1\n\nanswer 1",
+                                      "Q2\n\nanswer 2", "first block\nstill first", "second block"]
+    assert report.text_from == {"text": 4, "instruction+output": 3}
+    assert report.grouped_by == {"document": 4, "instruction": 3}
+
+
+def test_a_bad_jsonl_line_names_its_file_and_line(tmp_path):
+    from pipelines.classifier_training.data import TrainingDataError
+
+    good = json.dumps({"text": "fine"})
+    (tmp_path / "broken.jsonl").write_text(f"{good}\n\n{{not json\n{good}\n")
+    with pytest.raises(TrainingDataError, match=r"broken\.jsonl:3: not JSON"):
+        read_labeled([str(tmp_path / "broken.jsonl")], 1)
+    (tmp_path / "list.jsonl").write_text(f"{good}\n[1, 2]\n")
+    with pytest.raises(TrainingDataError, match=r"list\.jsonl:2: a JSON list, not an object"):
+        read_labeled([str(tmp_path / "list.jsonl")], 1)
+    (tmp_path / "empty.jsonl").write_text("")               # no magic bytes, but JSONL by name: no rows
+    assert read_labeled([str(tmp_path / "empty.jsonl")], 1)[0] == []
+
+
+def test_what_is_neither_documents_nor_text_is_refused(tmp_path):
+    from pipelines.classifier_training.data import TrainingDataError
+
+    (tmp_path / "page.warc").write_text("WARC/1.0\r\nWARC-Type: warcinfo\r\n\r\n")
+    with pytest.raises(TrainingDataError, match="WARC archive.*dclm extract"):
+        read_labeled([str(tmp_path / "page.warc")], 0)
+    (tmp_path / "model.bin").write_bytes(b"\xba\x16\x4f\x2f\x0c\x00\x00\x00")
+    with pytest.raises(TrainingDataError, match="neither Parquet, JSONL nor text"):
+        read_labeled([str(tmp_path / "model.bin")], 0)
+    (tmp_path / "cut.parquet").write_text("PA")
+    with pytest.raises(TrainingDataError, match=r"cannot read .*cut\.parquet as Parquet"):
+        read_labeled([str(tmp_path / "cut.parquet")], 0)
+
+
+def test_groups_come_from_the_input_not_from_filled_in_ids_and_urls(tmp_path):
+    """document_files fills id and url in for its stages; training groups by what the rows themselves say."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        rows = [{"text": f"{folder} post {i}", "metadata": {"WARC-Target-URI": f"urn:blog:{folder}#{i}"}}
+                for i in range(3)]
+        (tmp_path / folder / "pool.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    paths = [str(tmp_path / "a"), str(tmp_path / "b")]
+    for group in ("url", "id"):
+        docs, report = read_labeled(paths, 0, Fields(group=(group,)))
+        assert report.grouped_by == {"document": 6} and report.groups == 6

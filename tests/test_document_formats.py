@@ -14,6 +14,7 @@ from dclm.io.document_files import (
     InputFormatError,
     iter_document_batches,
     iter_documents,
+    iter_records,
     read_documents_table,
     sniff_format,
 )
@@ -113,6 +114,21 @@ def test_bad_lines_are_counted_with_their_numbers_and_the_rest_is_read(tmp_path)
     assert [item["line"] for item in notes.listed] == [2, 4, 5, 6]
     assert sum(notes.bad_lines.values()) == 4
     assert notes.bad_lines["jsonl_missing_text"] == 2
+
+
+def test_records_come_as_the_file_has_them(tmp_path):
+    """iter_records: no text required, nothing filled in; bad lines still noted and skipped."""
+    path = tmp_path / "answers.jsonl.gz"
+    _write(path, _jsonl_bytes([{"instruction": "Why?", "output": "Because."}, "not an object",
+                               POOL_RECORDS[0]]), "gz")
+    notes = InputNotes()
+    records = list(iter_records(str(path), notes))
+    assert records == [(1, {"instruction": "Why?", "output": "Because."}), (3, POOL_RECORDS[0])]
+    assert notes.format == "jsonl.gz" and notes.lines == 3 and notes.listed[0]["line"] == 2
+    assert not notes.id_from and not notes.url_from
+    parquet = tmp_path / "rows"
+    write_rows(str(parquet), [{"id": "1", "url": "https://x/1", "text": "one"}])
+    assert list(iter_records(str(parquet), columns=["text"])) == [(1, {"text": "one"})]
 
 
 def test_a_truncated_zstd_file_fails_naming_the_file(tmp_path):

@@ -30,8 +30,9 @@ Train a fastText classifier that tells positives (__label__hq) from negatives
   dclm classifier train --positive hq.jsonl --negative out/refinedweb --output models/mine.bin
 
 Inputs are files or directories: Parquet (a 'text' column), JSONL (a 'text'
-field) or plain text (one document per blank-line-separated block); in a
-dclm stage's output folder only its data/ shards are read.
+field) or plain text (one document per blank-line-separated block), told
+apart by a file's first bytes, not its name; in a dclm stage's output folder
+only its data/ shards are read.
 --text-fields and --group-field read other fields of JSONL and Parquet rows.
 
 Text is prepared as --text-prep says (normalize: lower case, punctuation

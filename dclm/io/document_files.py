@@ -5,6 +5,9 @@ shard renamed ``.json`` or a Parquet file without a suffix still reads.
 Documents come out as dicts with every field of the input kept. ``id`` and
 ``url`` are filled from the usual places when the input has none
 (``dclm.io.document_fields``), and ``notes`` records how, for the ledger.
+``iter_records``, which ``iter_documents`` is built on, gives the records as
+the file has them (nothing filled in, no ``text`` required), for a reader
+that builds its documents from other fields (an instruction and its answer).
 
 JSONL lines that are not JSON objects, or that have no string ``text``, are
 counted with their line numbers in ``notes`` and skipped; the shard goes on.
@@ -87,8 +90,7 @@ def sniff_format(url: str) -> str:
     raise InputFormatError(f"{url}: not a format dclm reads (first bytes {magic!r}); it reads {ACCEPTED}")
 
 
-def _open_text_stream(url: str, fmt: str) -> BinaryIO:
-    raw = open_input(url)
+def _open_text_stream(raw: BinaryIO, fmt: str) -> BinaryIO:
     if fmt == JSONL_GZ:
         return gzip.GzipFile(fileobj=raw)
     if fmt == JSONL_ZST:
@@ -99,7 +101,8 @@ def _open_text_stream(url: str, fmt: str) -> BinaryIO:
 
 
 def _lines(url: str, fmt: str) -> Iterator[tuple[int, bytes]]:
-    stream = _open_text_stream(url, fmt)
+    raw = open_input(url)
+    stream = _open_text_stream(raw, fmt)
     number = 0
     try:
         buffered = io.BufferedReader(stream, buffer_size=1 << 20) if fmt == JSONL_ZST else stream
@@ -118,11 +121,11 @@ def _lines(url: str, fmt: str) -> Iterator[tuple[int, bytes]]:
             yield number, line
     finally:
         stream.close()
+        raw.close()          # a GzipFile given a file object leaves it open
 
 
-def iter_jsonl(url: str, fmt: str, notes: InputNotes) -> Iterator[dict[str, Any]]:
-    """The objects of a JSONL file, line by line; bad lines are noted and skipped."""
-    source = posixpath.basename(url)
+def _iter_json_objects(url: str, fmt: str, notes: InputNotes) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each JSON-object line of a JSONL file; other lines are noted and skipped."""
     for number, line in _lines(url, fmt):
         if not line.strip():
             continue
@@ -138,9 +141,39 @@ def iter_jsonl(url: str, fmt: str, notes: InputNotes) -> Iterator[dict[str, Any]
         if not isinstance(record, dict):
             notes.bad_line(number, f"a JSON {type(record).__name__}, not an object")
             continue
-        document = normalize_document(record, source, number, notes)
-        if document is not None:
-            yield document
+        yield number, record
+
+
+def _refuse_warc(url: str, fmt: str) -> None:
+    if fmt == WARC:
+        raise InputFormatError(f"{url}: a WARC archive, where documents (Parquet or JSONL) are expected; "
+                               "extract it first (`dclm extract` or `dclm run`)")
+
+
+def iter_records(url: str, notes: Optional[InputNotes] = None, fmt: Optional[str] = None,
+                 columns: Optional[list[str]] = None, batch_size: Optional[int] = None
+                 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line or row number, record) of a Parquet or JSONL file, each record as the file has it.
+
+    Unlike ``iter_documents``, nothing is filled in and no ``text`` is
+    required: for readers that make a document from other fields (an
+    instruction and its answer). Bad JSONL lines are noted and skipped as
+    there; ``columns`` and ``batch_size`` apply to Parquet only.
+    """
+    from dclm.io.parquet_shards import iter_rows
+
+    notes = notes if notes is not None else InputNotes()
+    fmt = fmt or sniff_format(url)
+    notes.format = fmt
+    _refuse_warc(url, fmt)
+    if fmt != PARQUET:
+        yield from _iter_json_objects(url, fmt, notes)
+        return
+    rows = iter_rows(url, columns=columns) if batch_size is None else \
+        iter_rows(url, columns=columns, batch_size=batch_size)
+    for number, row in enumerate(rows, start=1):
+        notes.lines += 1
+        yield number, row
 
 
 def iter_documents(url: str, notes: Optional[InputNotes] = None, fmt: Optional[str] = None,
@@ -151,27 +184,16 @@ def iter_documents(url: str, notes: Optional[InputNotes] = None, fmt: Optional[s
     ``batch_size``: Parquet rows decoded at a time (default ``parquet_shards.ROWS_PER_BATCH``); fewer
     bound the memory of a shard whose rows may be of any length.
     """
-    from dclm.io.parquet_shards import iter_rows
-
     notes = notes if notes is not None else InputNotes()
-    fmt = fmt or sniff_format(url)
-    notes.format = fmt
-    if fmt == WARC:
-        raise InputFormatError(f"{url}: a WARC archive, where documents (Parquet or JSONL) are expected; "
-                               "extract it first (`dclm extract` or `dclm run`)")
-    if fmt != PARQUET:
-        for document in iter_jsonl(url, fmt, notes):
-            shard_progress.advance(1)      # live progress (Parquet rows count in iter_rows)
-            yield document
-        return
     source = posixpath.basename(url)
-    rows = iter_rows(url, columns=columns) if batch_size is None else \
-        iter_rows(url, columns=columns, batch_size=batch_size)
-    for number, row in enumerate(rows, start=1):
-        notes.lines += 1
-        document = normalize_document(row, source, number, notes)
-        if document is not None:
-            yield document
+    fmt = fmt or sniff_format(url)
+    for number, record in iter_records(url, notes, fmt, columns, batch_size):
+        document = normalize_document(record, source, number, notes)
+        if document is None:
+            continue
+        if fmt != PARQUET:
+            shard_progress.advance(1)      # live progress (Parquet rows count in iter_rows)
+        yield document
 
 
 def read_documents_table(url: str, columns: Optional[list[str]] = None,

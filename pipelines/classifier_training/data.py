@@ -2,13 +2,22 @@
 
 Inputs are files or directories (searched recursively, in sorted order; in
 the output folder of a ``dclm`` stage, recognised by its ``.dclm/`` folder,
-only its ``data/`` shards: its dropped pages are not documents of it):
+only its ``data/`` shards: its dropped pages are not documents of it). In a
+directory, the files read are those named like an input (``SCANNED_SUFFIXES``);
+a file named explicitly is read whatever its name. Either way a file's format
+is told by its first bytes (``dclm.io.document_files.sniff_format``), not its
+name, and Parquet and JSONL are read by ``dclm.io.document_files``, the
+reader every stage uses:
 
-* Parquet (``.parquet``): the ``text`` column, as ``dclm extract`` writes it;
-* JSONL (``.jsonl``, ``.jsonl.gz``, ``.json.gz``, ``.jsonl.zst``): the
-  ``text`` field of each line;
-* plain text (``.txt``, ``.md``, ``.txt.gz``; any other file named
-  explicitly): one document per block, blocks separated by blank lines.
+* Parquet: the ``text`` column, as ``dclm extract`` writes it;
+* JSONL (plain, gzip or zstd): the ``text`` field of each line. A line that
+  is not a JSON object stops the read with a ``TrainingDataError`` naming the
+  file and line: a class silently smaller than its input would train
+  another model;
+* plain text (what is neither; ``.txt``, ``.md`` or ``.txt.gz`` in a
+  directory): one document per block, blocks separated by blank lines. A
+  file that looks binary (a NUL byte near its start) or is a WARC archive
+  is refused.
 
 ``Fields`` changes what a JSONL line or Parquet row gives: ``text`` fields
 (several are joined by a blank line, e.g. an instruction and its answer) and
@@ -30,19 +39,41 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import BinaryIO, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
 from dclm.io.digests import file_sha256
+from dclm.io.document_fields import InputNotes
+from dclm.io.document_files import (
+    JSONL,
+    JSONL_GZ,
+    JSONL_ZST,
+    PARQUET,
+    WARC,
+    InputFormatError,
+    iter_records,
+    read_parquet_schema,
+    sniff_format,
+)
 
+# Directory scanning only: which files of a directory are inputs (a README.rst
+# or a model beside the data is not). How a file is read is told by its
+# content (``_format_of``), never by these.
 PARQUET_SUFFIXES = (".parquet",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".jsonl.zst")
 TEXT_SUFFIXES = (".txt", ".md", ".txt.gz")
+SCANNED_SUFFIXES = PARQUET_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES
+# The format a name claims, for a file whose first bytes tell none: an empty
+# JSONL file, or one that opens with more than 4 KiB of blank lines, is still
+# JSONL (and a damaged one fails on its first bad line, not as text).
+_CLAIMED_FORMATS = ((".parquet", PARQUET), (".jsonl", JSONL), (".jsonl.gz", JSONL_GZ), (".json.gz", JSONL_GZ),
+                    (".jsonl.zst", JSONL_ZST))
+TEXT_BLOCKS = "text blocks"          # our own format: what document_files does not read
+_TEXT_PROBE_BYTES = 4096
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
@@ -98,7 +129,7 @@ def input_files(paths: Sequence[str]) -> list[str]:
                 dirs[:] = ["data"] if _is_stage_output(root) and "data" in dirs else sorted(
                     d for d in dirs if not d.startswith((".", "_")))
                 members += [os.path.join(root, f) for f in sorted(files)
-                            if f.endswith(PARQUET_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES)]
+                            if f.endswith(SCANNED_SUFFIXES)]
             if not members:
                 raise TrainingDataError(f"no Parquet, JSONL or text file in directory {path}")
             found += members
@@ -109,15 +140,49 @@ def input_files(paths: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _open_text(path: str):
+def _open_binary(path: str) -> BinaryIO:
+    """A text file's bytes, decompressed as its name says (text has no magic bytes to tell)."""
     if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+        return gzip.open(path, "rb")
     if path.endswith(".zst"):
         import zstandard  # optional: only for .zst inputs
 
-        return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
-                                encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+    return open(path, "rb")
+
+
+def _open_text(path: str):
+    return io.TextIOWrapper(_open_binary(path), encoding="utf-8", errors="replace")
+
+
+def _looks_like_text(path: str) -> bool:
+    with _open_binary(path) as fh:
+        return b"\0" not in fh.read(_TEXT_PROBE_BYTES)
+
+
+def _format_by_name(path: str) -> str:
+    """The format of a file whose first bytes tell none: the JSONL its name claims, else text blocks."""
+    claimed = next((fmt for suffix, fmt in _CLAIMED_FORMATS if path.endswith(suffix)), None)
+    if claimed == PARQUET:
+        raise TrainingDataError(f"cannot read {path} as Parquet: it does not start as a Parquet file does")
+    if claimed:
+        return claimed
+    if not _looks_like_text(path):
+        raise TrainingDataError(f"{path}: neither Parquet, JSONL nor text (a NUL byte in its first "
+                                f"{_TEXT_PROBE_BYTES} bytes)")
+    return TEXT_BLOCKS
+
+
+def _format_of(path: str) -> str:
+    """A ``dclm.io.document_files`` format of ``path``, told by its content, or ``TEXT_BLOCKS``."""
+    try:
+        fmt = sniff_format(path)
+    except InputFormatError:
+        return _format_by_name(path)
+    if fmt == WARC:
+        raise TrainingDataError(f"{path}: a WARC archive, not documents; extract it first (`dclm extract`) "
+                                "and train on the extraction")
+    return fmt
 
 
 def _group_key(name: str, value) -> str:
@@ -142,33 +207,40 @@ def _row(row: dict, fields: Fields) -> Row:
     return text, source, group
 
 
-def _read_parquet(path: str, fields: Fields) -> Iterator[Row]:
-    import pyarrow.parquet as pq
-
-    parquet = pq.ParquetFile(path)
-    names = parquet.schema_arrow.names
+def _parquet_columns(path: str, fields: Fields) -> list[str]:
+    """The columns to read: the text fields (or ``text``) and the group fields the file has."""
+    names = read_parquet_schema(path).names
     text_columns = list(fields.text) if all(n in names for n in fields.text) else ["text"]
     if text_columns == ["text"] and "text" not in names:
         wanted = " or ".join(repr(n) for n in dict.fromkeys([fields.text_name, "text"]))
         raise TrainingDataError(f"{path}: Parquet file has no {wanted} column")
-    columns = list(dict.fromkeys(text_columns + [n for n in fields.group if n in names]))
-    for batch in parquet.iter_batches(columns=columns, batch_size=4096):
-        for row in batch.to_pylist():
-            yield _row(row, fields)
+    return list(dict.fromkeys(text_columns + [n for n in fields.group if n in names]))
 
 
-def _read_jsonl(path: str, fields: Fields) -> Iterator[Row]:
-    with _open_text(path) as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TrainingDataError(f"{path}:{number}: not a JSON line") from exc
-            if not isinstance(record, dict):
-                raise TrainingDataError(f"{path}:{number}: not a JSON object with a 'text' field")
-            yield _row(record, fields)
+def _refuse_bad_lines(path: str, notes: InputNotes) -> None:
+    if notes.bad_lines:
+        first = notes.listed[0]
+        raise TrainingDataError(f"{path}:{first['line']}: {first['reason']}")
+
+
+def _read_records(path: str, fmt: str, fields: Fields) -> Iterator[Row]:
+    """The rows of a Parquet or JSONL file, through the project's document reader.
+
+    Records come as the file has them (``iter_records``), not as
+    ``iter_documents`` makes them: positives have no ``text`` field (their
+    text is instruction + output, and it would skip them), and the
+    ``id``/``url`` it fills in would regroup rows. Under ``--group-field url``
+    a row with only ``metadata.WARC-Target-URI`` would join its page's group
+    instead of being one of its own; under ``id``, an id-less row would get
+    ``<file name>:<line>``, which same-named files in two folders share. The
+    groups stay what the input says, as they were before this reader was used.
+    """
+    notes = InputNotes()
+    columns = _parquet_columns(path, fields) if fmt == PARQUET else None
+    for _, record in iter_records(path, notes, fmt, columns=columns):
+        _refuse_bad_lines(path, notes)           # the reader skips bad lines; training must not
+        yield _row(record, fields)
+    _refuse_bad_lines(path, notes)
 
 
 def _read_blocks(path: str) -> Iterator[Row]:
@@ -180,15 +252,16 @@ def _read_blocks(path: str) -> Iterator[Row]:
 def read_rows(path: str, fields: Fields = Fields()) -> Iterator[Row]:
     """(text, text source, group) of each row of one file, in file order; text may be empty or None."""
     try:
-        if path.endswith(PARQUET_SUFFIXES):
-            yield from _read_parquet(path, fields)
-        elif path.endswith(JSONL_SUFFIXES):
-            yield from _read_jsonl(path, fields)
-        else:
+        fmt = _format_of(path)
+        if fmt == TEXT_BLOCKS:
             yield from _read_blocks(path)
+        else:
+            yield from _read_records(path, fmt, fields)
+    except InputFormatError as exc:   # a damaged compressed stream; the message names the file
+        raise TrainingDataError(f"cannot read {exc}") from exc
     except (OSError, UnicodeError) as exc:
         raise TrainingDataError(f"cannot read {path}: {exc}") from exc
-    except Exception as exc:          # pyarrow's errors for a file that is not Parquet
+    except Exception as exc:          # pyarrow's errors for a damaged Parquet file
         if type(exc).__module__.startswith("pyarrow"):
             raise TrainingDataError(f"cannot read {path} as Parquet: {exc}") from exc
         raise
