@@ -39,6 +39,24 @@ def ray_session():
     ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def leaderboard_inputs(ray_session, tmp_path_factory):
+    """The curated dataset and trained, evaluated runs of tests/leaderboard_inputs.py, made once a session."""
+    from leaderboard_inputs import build_inputs
+
+    return build_inputs(tmp_path_factory.getbasetemp() / "leaderboard-inputs")
+
+
+@pytest.fixture(scope="module")
+def tiny_scale():
+    """"tiny" as a fixed scale (and the small "micro" task set) for a whole test module: its packages
+    are made and validated as a submitter's would be."""
+    from leaderboard_inputs import registered
+
+    with registered():
+        yield
+
+
 class CliResult:
     def __init__(self, code: int, out: str, err: str):
         self.code, self.out, self.err = code, out, err

